@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "reexecer",
+      "sources": [
+        "native/addon.cc",
+        "native/child.cc",
+        "native/errors.cc",
+        "native/exit_watcher.cc",
+        "native/in_child.cc",
+        "native/spawn.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GNU_SOURCE"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
+    }
+  ]
+}

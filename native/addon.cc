@@ -1,0 +1,24 @@
+#include <napi.h>
+
+#include "exit_watcher.h"
+#include "in_child.h"
+#include "spawn.h"
+
+namespace reexecer {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New<Spawn>(env, "spawn"));
+  exports.Set("ExitWatcher", ExitWatcher::Define(env));
+  exports.Set("chroot", Napi::Function::New<Chroot>(env, "chroot"));
+  exports.Set("pivotRoot", Napi::Function::New<PivotRoot>(env, "pivotRoot"));
+  exports.Set("sethostname", Napi::Function::New<SetHostname>(env, "sethostname"));
+  exports.Set("mountProc", Napi::Function::New<MountProc>(env, "mountProc"));
+  exports.Set("capEff", Napi::Function::New<CapEff>(env, "capEff"));
+  exports.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
+  exports.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
+  return exports;
+}
+
+NODE_API_MODULE(reexecer, Init)
+
+}  // namespace reexecer

@@ -1,0 +1,144 @@
+// The single-threaded window between clone3 and execve. Async-signal-safe code only:
+// raw syscalls and stack memory, every result checked, any failure reported through the
+// error pipe as (step, errno) and followed by _exit.
+#include "child_plan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <linux/close_range.h>
+
+namespace reexecer {
+namespace {
+
+constexpr int kFailureExit = 127;
+
+// The error pipe moves during fd arrangement; the child is a process of its own, so a
+// global is private to it.
+int g_error_fd = -1;
+
+[[noreturn]] void Fail(const char* step) {
+  ChildFailure failure{};
+  failure.err = errno;
+  for (size_t i = 0; i + 1 < sizeof(failure.step) && step[i] != '\0'; ++i) failure.step[i] = step[i];
+  ssize_t ignored = write(g_error_fd, &failure, sizeof(failure));
+  (void)ignored;
+  _exit(kFailureExit);
+}
+
+void Check(long result, const char* step) {
+  if (result < 0) Fail(step);
+}
+
+// Blocks until the parent has written our id maps or gave up (EOF). The byte says whether
+// setgroups is still allowed in the namespace, which only the parent knows.
+char WaitForParent(const ChildPlan& plan) {
+  char byte = 0;
+  ssize_t n;
+  do n = read(plan.sync_read, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) Fail("wait-for-maps");
+  if (n == 0) _exit(kFailureExit);  // parent closed without releasing: it failed or died
+  close(plan.sync_read);
+  return byte;
+}
+
+// The parent-death signal is cleared by a credential change, so it is armed afterwards;
+// the parent may have died before that, which the signal would never report.
+void DieWithParent(const ChildPlan& plan) {
+  Check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl-pdeathsig");
+  if (plan.parent_pid != 0 && getppid() != plan.parent_pid) _exit(kFailureExit);
+  // In a new PID namespace getppid() reads 0, so look at the error pipe instead: its
+  // read end lives only in the parent, and a pipe with no reader polls as POLLERR.
+  struct pollfd probe = {g_error_fd, POLLOUT, 0};
+  if (poll(&probe, 1, 0) > 0 && (probe.revents & POLLERR)) _exit(kFailureExit);
+}
+
+// fds[i] -> i. Every source is first copied above all targets so that a source that is
+// also a lower target is not overwritten; dup2 onto the target clears close-on-exec,
+// which matters because Node marks even 0-2 close-on-exec. The error pipe is moved up
+// too and stays close-on-exec: it must survive until execve, and no longer.
+void ArrangeFds(const ChildPlan& plan) {
+  int floor = plan.fd_count;
+  for (int i = 0; i < plan.fd_count; ++i)
+    if (plan.fds[i] >= floor) floor = plan.fds[i] + 1;
+  if (g_error_fd >= floor) floor = g_error_fd + 1;
+
+  int moved = fcntl(g_error_fd, F_DUPFD_CLOEXEC, floor);
+  Check(moved, "dup-error-pipe");
+  g_error_fd = moved;
+  int copies[kMaxChildFds];
+  for (int i = 0; i < plan.fd_count; ++i) Check(copies[i] = fcntl(plan.fds[i], F_DUPFD_CLOEXEC, floor), "dup-fd");
+  for (int i = 0; i < plan.fd_count; ++i) Check(dup2(copies[i], i), "dup2");
+}
+
+void CloseRange(unsigned first, unsigned last) {
+  if (first > last) return;
+  if (syscall(SYS_close_range, first, last, 0) == 0) return;
+  if (errno != ENOSYS) Fail("close-range");
+  struct rlimit limit;
+  Check(getrlimit(RLIMIT_NOFILE, &limit), "getrlimit");
+  for (rlim_t fd = first; fd <= last && fd < limit.rlim_cur; ++fd) close(static_cast<int>(fd));
+}
+
+// Every fd the child was not given goes, except the error pipe (close-on-exec).
+void CloseOthers(const ChildPlan& plan) {
+  CloseRange(plan.fd_count, g_error_fd - 1);
+  CloseRange(g_error_fd + 1, ~0U);
+}
+
+// Node ignores SIGPIPE and libuv installs handlers; ignored dispositions survive exec.
+void ResetSignals() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (sigaction(sig, &dfl, nullptr) < 0 && errno != EINVAL) Fail("sigaction");
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  Check(sigprocmask(SIG_SETMASK, &none, nullptr), "sigprocmask");
+}
+
+}  // namespace
+
+void RunChild(const ChildPlan& plan) {
+  g_error_fd = plan.error_write;
+  close(plan.sync_write);
+  close(plan.error_read);
+  bool drop_groups = plan.drop_groups;
+  if (plan.wait_for_parent) drop_groups = WaitForParent(plan) == kReleaseDropGroups;
+
+  if (plan.set_ids) {
+    // Raw syscalls: glibc's wrappers broadcast the change to every thread it knows of,
+    // and after a raw clone it still lists the parent's threads.
+    if (drop_groups) Check(syscall(SYS_setgroups, 0, nullptr), "setgroups");
+    Check(syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid), "setresgid");
+    Check(syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid), "setresuid");
+  }
+  if (plan.hostname != nullptr) {
+    size_t len = 0;
+    while (plan.hostname[len] != '\0') ++len;
+    Check(sethostname(plan.hostname, len), "sethostname");
+  }
+  DieWithParent(plan);
+  if (plan.no_new_privs) Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl-no-new-privs");
+  if (plan.private_mounts)
+    Check(mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr), "mount-rslave");
+  if (plan.cwd != nullptr) Check(chdir(plan.cwd), "chdir");
+
+  ArrangeFds(plan);
+  CloseOthers(plan);
+  ResetSignals();
+  execve(plan.file, plan.argv, plan.envp);
+  Fail("execve");
+}
+
+}  // namespace reexecer

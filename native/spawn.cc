@@ -1,0 +1,157 @@
+// clone3 with CLONE_PIDFD and the requested namespaces. The child runs RunChild; the
+// parent returns the pidfd, the write end of the "maps are written" pipe and the read end
+// of the error pipe, and leaves the rest (maps, waiting, reaping) to JS and ExitWatcher.
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "child_plan.h"
+#include "errors.h"
+
+namespace reexecer {
+namespace {
+
+constexpr uint64_t kNamespaceFlags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                                     CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
+
+// Owns the strings and the NULL-terminated pointer array execve wants; built before the
+// clone because the child may not allocate.
+class CStringArray {
+ public:
+  explicit CStringArray(const Napi::Array& values) {
+    strings_.reserve(values.Length());
+    for (uint32_t i = 0; i < values.Length(); ++i) strings_.push_back(values.Get(i).As<Napi::String>().Utf8Value());
+    for (auto& s : strings_) pointers_.push_back(s.data());
+    pointers_.push_back(nullptr);
+  }
+  char* const* get() { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+};
+
+class Pipe {
+ public:
+  int read = -1, write = -1;
+  bool Open() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) return false;
+    read = fds[0];
+    write = fds[1];
+    return true;
+  }
+  void Close() {
+    if (read >= 0) close(read);
+    if (write >= 0) close(write);
+    read = write = -1;
+  }
+};
+
+std::string OptionalString(const Napi::Object& options, const char* key) {
+  Napi::Value value = options.Get(key);
+  return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
+}
+
+bool OptionalBool(const Napi::Object& options, const char* key) {
+  return options.Get(key).ToBoolean().Value();
+}
+
+// Signals are blocked across the clone so that no handler of the parent's (libuv's,
+// writing to the parent's signal pipe) runs in the child before it resets them.
+long Clone3(clone_args* args) {
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  long pid = syscall(SYS_clone3, args, sizeof(*args));
+  int saved = errno;
+  if (pid != 0) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  errno = saved;
+  return pid;
+}
+
+}  // namespace
+
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawn(options): options must be an object");
+  Napi::Object options = info[0].As<Napi::Object>();
+
+  std::string file = options.Get("file").As<Napi::String>().Utf8Value();
+  CStringArray argv(options.Get("argv").As<Napi::Array>());
+  CStringArray envp(options.Get("env").As<Napi::Array>());
+  std::string cwd = OptionalString(options, "cwd");
+  std::string hostname = OptionalString(options, "hostname");
+  Napi::Array fd_values = options.Get("fds").As<Napi::Array>();
+  if (fd_values.Length() > static_cast<uint32_t>(kMaxChildFds))
+    throw Napi::RangeError::New(env, "spawn: at most " + std::to_string(kMaxChildFds) + " fds can be passed");
+  std::vector<int> fds;
+  for (uint32_t i = 0; i < fd_values.Length(); ++i) fds.push_back(fd_values.Get(i).As<Napi::Number>().Int32Value());
+  uint64_t flags = static_cast<uint64_t>(options.Get("cloneFlags").As<Napi::Number>().Int64Value());
+  if ((flags & ~kNamespaceFlags) != 0) throw Napi::RangeError::New(env, "spawn: cloneFlags may only hold namespace flags");
+
+  ChildPlan plan{};
+  plan.file = file.c_str();
+  plan.argv = argv.get();
+  plan.envp = envp.get();
+  plan.cwd = cwd.empty() ? nullptr : cwd.c_str();
+  plan.hostname = hostname.empty() ? nullptr : hostname.c_str();
+  plan.fds = fds.data();
+  plan.fd_count = static_cast<int>(fds.size());
+  plan.wait_for_parent = OptionalBool(options, "waitForParent");
+  plan.set_ids = options.Get("uid").IsNumber();
+  if (plan.set_ids) {
+    plan.uid = options.Get("uid").As<Napi::Number>().Uint32Value();
+    plan.gid = options.Get("gid").As<Napi::Number>().Uint32Value();
+  }
+  plan.drop_groups = OptionalBool(options, "dropGroups");
+  plan.no_new_privs = OptionalBool(options, "noNewPrivileges");
+  plan.private_mounts = (flags & CLONE_NEWNS) != 0;
+  plan.parent_pid = (flags & CLONE_NEWPID) != 0 ? 0 : getpid();
+
+  Pipe sync, failure;
+  if (!failure.Open()) throw SyscallError(env, "pipe2", errno);
+  if (plan.wait_for_parent && !sync.Open()) {
+    int err = errno;
+    failure.Close();
+    throw SyscallError(env, "pipe2", err);
+  }
+  plan.sync_read = sync.read;
+  plan.sync_write = sync.write;
+  plan.error_read = failure.read;
+  plan.error_write = failure.write;
+
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = Clone3(&args);
+  if (pid == 0) RunChild(plan);
+  if (pid < 0) {
+    int err = errno;
+    sync.Close();
+    failure.Close();
+    throw SyscallError(env, "clone3", err);
+  }
+
+  if (sync.read >= 0) close(sync.read);
+  close(failure.write);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, static_cast<double>(pid)));
+  result.Set("pidfd", Napi::Number::New(env, pidfd));
+  result.Set("syncFd", Napi::Number::New(env, sync.write));
+  result.Set("errorFd", Napi::Number::New(env, failure.read));
+  return result;
+}
+
+}  // namespace reexecer

@@ -1,0 +1,10 @@
+#pragma once
+
+#include <napi.h>
+
+namespace reexecer {
+
+// spawn(options) -> { pid, pidfd, syncFd, errorFd }. Blocks only for clone3 itself.
+Napi::Value Spawn(const Napi::CallbackInfo& info);
+
+}  // namespace reexecer

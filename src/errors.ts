@@ -1,0 +1,51 @@
+/** What went wrong, as a machine-readable word; the message says it for people. */
+export type ReexecErrorKind =
+  | 'unregistered'
+  | 'invalid-options'
+  | 'spawn'
+  | 'userns-unavailable'
+  | 'mapping'
+  | 'chroot'
+  | 'plugin-threw'
+  | 'killed'
+  | 'timeout'
+  | 'aborted'
+  | 'serialization'
+  | 'protocol';
+
+export interface ReexecErrorDetails {
+  cause?: unknown;
+  /** The failing step between clone and exec, or the syscall that failed. */
+  step?: string;
+  /** errno name such as `EPERM`, when a syscall failed. */
+  code?: string;
+  exitCode?: number | null;
+  signal?: NodeJS.Signals | null;
+  stderr?: string;
+  /** Actionable advice, already part of the message. */
+  hint?: string;
+}
+
+/** The one error class of reexecer: every failure has a `kind`. */
+export class ReexecError extends Error {
+  override readonly name = 'ReexecError';
+  readonly kind: ReexecErrorKind;
+  readonly step?: string;
+  readonly code?: string;
+  readonly exitCode?: number | null;
+  readonly signal?: NodeJS.Signals | null;
+  readonly stderr?: string;
+  readonly hint?: string;
+
+  constructor(kind: ReexecErrorKind, message: string, details: ReexecErrorDetails = {}) {
+    super(details.hint ? `${message}\n${details.hint}` : message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.kind = kind;
+    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint'] as const) {
+      if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true });
+    }
+  }
+}
+
+export function invalidOptions(message: string): ReexecError {
+  return new ReexecError('invalid-options', message);
+}

@@ -1,0 +1,66 @@
+import { createRequire } from 'node:module';
+
+/** The compiled addon (native/*.cc); see those files for what each call does. */
+export interface NativeSpawnOptions {
+  file: string;
+  argv: string[];
+  env: string[];
+  cwd?: string;
+  hostname?: string;
+  fds: number[];
+  cloneFlags: number;
+  waitForParent: boolean;
+  uid?: number;
+  gid?: number;
+  dropGroups: boolean;
+  noNewPrivileges: boolean;
+}
+
+export interface NativeSpawnResult {
+  pid: number;
+  pidfd: number;
+  /** -1 unless waitForParent. */
+  syncFd: number;
+  errorFd: number;
+}
+
+export interface NativeExitWatcher {
+  kill(signal: number): boolean;
+  ref(): void;
+  unref(): void;
+}
+
+export interface Addon {
+  spawn(options: NativeSpawnOptions): NativeSpawnResult;
+  ExitWatcher: new (pidfd: number, onExit: (exitCode: number | null, signal: number | null) => void) => NativeExitWatcher;
+  chroot(dir: string): void;
+  pivotRoot(dir: string): void;
+  sethostname(name: string): void;
+  mountProc(target: string): void;
+  capEff(): bigint;
+  pipe(): [number, number];
+  socketpair(): [number, number];
+}
+
+/** The error the addon throws when a syscall fails. */
+export interface SyscallError extends Error {
+  step: string;
+  errno: number;
+  code: string;
+}
+
+export function isSyscallError(error: unknown): error is SyscallError {
+  return error instanceof Error && typeof (error as Partial<SyscallError>).step === 'string';
+}
+
+export const addon = createRequire(import.meta.url)('../../build/Release/reexecer.node') as Addon;
+
+export const CLONE_FLAGS = {
+  mount: 0x00020000,
+  cgroup: 0x02000000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  net: 0x40000000,
+} as const;

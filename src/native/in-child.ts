@@ -1,0 +1,24 @@
+import { ReexecError } from '../errors.js';
+import { addon, isSyscallError } from './addon.js';
+
+// The child runtime's operations on itself, with the addon's syscall errors turned into
+// ReexecErrors. They act on every thread of the process (threads share root and cwd).
+
+function run<T>(kind: 'chroot' | 'spawn', op: () => T): T {
+  try {
+    return op();
+  } catch (error) {
+    if (!isSyscallError(error)) throw error;
+    throw new ReexecError(kind, `${error.step} failed: ${error.code}`, { cause: error, step: error.step, code: error.code });
+  }
+}
+
+/** chroot(dir) then chdir('/'); fs calls on the threadpool see the new root too. */
+export const chroot = (dir: string): void => run('chroot', () => addon.chroot(dir));
+/** In a mount namespace: `dir` becomes `/` and the old root is detached. */
+export const pivotRoot = (dir: string): void => run('chroot', () => addon.pivotRoot(dir));
+export const sethostname = (name: string): void => run('spawn', () => addon.sethostname(name));
+/** Needs a PID and a mount namespace. */
+export const mountProc = (target: string): void => run('spawn', () => addon.mountProc(target));
+/** The effective capability set, readable without /proc. */
+export const capEff = (): bigint => addon.capEff();

@@ -1,0 +1,12 @@
+export { spawnSandboxed, NAMESPACES } from './spawn.js';
+export type { SpawnSandboxedOptions, SandboxedChild, ChildExit, Namespace, StdioOption, ExtraFdOption } from './spawn.js';
+export { validateIdMappings, formatIdMap, selfMappings, MAX_ID, MAX_MAP_LINES } from './id-mappings.js';
+export type { IdMapping, IdMappings } from './id-mappings.js';
+export { defaultIdMapper, directIdMapper, selfIdMapper, newIdMapMapper } from './id-mapper.js';
+export type { IdMapper } from './id-mapper.js';
+export { parseSubIds, readOwnSubIds, subIdMappings } from './subids.js';
+export type { SubIdRange, SubIdFiles } from './subids.js';
+export { diagnoseUserns } from './userns-diagnosis.js';
+export { chroot, pivotRoot, sethostname, mountProc, capEff } from './in-child.js';
+export { ReexecError } from '../errors.js';
+export type { ReexecErrorKind } from '../errors.js';
