@@ -11,6 +11,7 @@ export type ReexecErrorKind =
   | 'timeout'
   | 'aborted'
   | 'serialization'
+  | 'max-buffer'
   | 'protocol';
 
 export interface ReexecErrorDetails {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Prepares this machine for the test suite (run as root; idempotent):
+# - newuidmap/newgidmap (Debian package uidmap) for the rootless multi-range maps;
+# - the unprivileged test user reexecer-ci with /etc/subuid and /etc/subgid ranges;
+# - read access to the checkout for uid 65534 and reexecer-ci, whose tests run from it.
+set -euo pipefail
+
+if ! command -v newuidmap >/dev/null || ! command -v newgidmap >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq uidmap >/dev/null
+fi
+
+user=reexecer-ci
+if ! id -u "$user" >/dev/null 2>&1; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+fi
+for f in /etc/subuid /etc/subgid; do
+  touch "$f"
+  grep -q "^$user:" "$f" || echo "$user:200000:65536" >>"$f"
+done
+
+# The unprivileged tests run node on this checkout: it must be readable by others and
+# every directory above it searchable.
+dir=$(cd "$(dirname "$0")/.." && pwd)
+chmod -R o+rX "$dir"
+while [ "$dir" != "/" ]; do
+  dir=$(dirname "$dir")
+  chmod o+x "$dir"
+done

@@ -1,0 +1,61 @@
+// The program the sandbox layer execs: argv[0] is the id, fd 3 the control socket, fd 4
+// the log socket, fds 5.. the passed files. It loads everything it will need before any
+// chroot (after it, there is no node_modules and no /proc), then runs the action.
+import { chroot, pivotRoot } from '../native/in-child.js';
+import { FIRST_FILE_FD, LOG_FD, type FailurePhase, type JobMessage } from '../protocol/messages.js';
+import { serializeError } from '../protocol/serialized-error.js';
+import { lookup } from '../sandbox/registry.js';
+import { ControlChannel } from './control.js';
+import { createChildLogger } from './logger.js';
+
+class PhaseError extends Error {
+  constructor(readonly phase: FailurePhase, readonly error: unknown) {
+    super(String(error));
+  }
+}
+
+async function phase<T>(name: FailurePhase, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new PhaseError(name, error);
+  }
+}
+
+async function runJob(job: JobMessage): Promise<unknown> {
+  const id = process.argv0;
+  await phase('import', () => import(job.module));
+  const registration = lookup(id);
+  if (!registration) throw new PhaseError('unregistered', new Error(`unregistered command: ${id} (${job.module} did not register it in the child)`));
+  const logger = createChildLogger(LOG_FD, job.logLevel);
+  if (job.chrootDir !== undefined) {
+    await phase('chroot', () => (job.pivotRoot ? pivotRoot(job.chrootDir!) : chroot(job.chrootDir!)));
+    process.chdir('/'); // Node caches the cwd; the native chdir does not reset it
+  }
+  const files = job.files.map((path, i) => ({ fd: FIRST_FILE_FD + i, path }));
+  const value = await phase('run', () => registration.action(logger, files, ...job.args));
+  logger.flush();
+  return value;
+}
+
+async function main(): Promise<void> {
+  const control = new ControlChannel();
+  const job = await control.nextJob();
+  try {
+    const value = await runJob(job);
+    try {
+      await control.report({ type: 'done', value });
+    } catch (error) {
+      await control.report({ type: 'failed', phase: 'serialize', error: serializeError(error) });
+    }
+  } catch (error) {
+    const failure = error instanceof PhaseError ? error : new PhaseError('run', error);
+    await control.report({ type: 'failed', phase: failure.phase, error: serializeError(failure.error) });
+  }
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`reexecer child: ${(error as Error)?.stack ?? error}\n`);
+  process.exit(70);
+});

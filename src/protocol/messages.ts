@@ -1,0 +1,26 @@
+import type { SerializedError } from './serialized-error.js';
+
+/** What the parent tells a started child: everything it needs for one run. */
+export interface JobMessage {
+  type: 'job';
+  /** URL of the module that registered the id; the child imports it and nothing else. */
+  module: string;
+  args: string[];
+  /** Paths of the files open at FIRST_FILE_FD onwards, in order. */
+  files: string[];
+  chrootDir?: string;
+  pivotRoot?: boolean;
+  logLevel: string;
+}
+
+/** Where the child was when it failed: tells the parent which kind of error to raise. */
+export type FailurePhase = 'import' | 'unregistered' | 'chroot' | 'run' | 'serialize';
+
+export type ResultMessage =
+  | { type: 'done'; value: unknown }
+  | { type: 'failed'; phase: FailurePhase; error: SerializedError };
+
+/** fds the child finds open, in this order: 0-2 stdio, then these, then the passed files. */
+export const CONTROL_FD = 3;
+export const LOG_FD = 4;
+export const FIRST_FILE_FD = 5;

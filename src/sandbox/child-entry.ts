@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+
+/** The runtime the child execs (src/child/main.ts, compiled). */
+export const CHILD_ENTRY = fileURLToPath(new URL('../child/main.js', import.meta.url));
+
+/**
+ * Node flags the child repeats so that it can import what the host could (`--import tsx`,
+ * `--experimental-*`), without those that would make it wait for a debugger or share a port.
+ */
+export function childExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  return execArgv.filter((flag) => !/^--(inspect|debug)/.test(flag));
+}
+
+/**
+ * The parent's environment does not reach the child: only NODE_OPTIONS, which may carry
+ * the loader the registered module needs. Everything else comes from the spec.
+ */
+export function childEnv(extra: Readonly<Record<string, string | undefined>> = {}): Record<string, string | undefined> {
+  return { NODE_OPTIONS: process.env.NODE_OPTIONS, ...extra };
+}

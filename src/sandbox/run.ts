@@ -1,0 +1,213 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+
+import { ReexecError, type ReexecErrorKind } from '../errors.js';
+import type { IdMapper } from '../native/id-mapper.js';
+import type { IdMappings } from '../native/id-mappings.js';
+import { spawnSandboxed, type ChildExit, type Namespace, type SandboxedChild } from '../native/spawn.js';
+import { encodeFrame, readFrames } from '../protocol/frames.js';
+import type { FailurePhase, JobMessage, ResultMessage } from '../protocol/messages.js';
+import { rebuildError } from '../protocol/serialized-error.js';
+import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
+import { collect, MaxBufferError } from './collect.js';
+import { openExtraFiles } from './extra-files.js';
+import { relog } from './relog.js';
+import type { Registration } from './types.js';
+
+/** Everything one run can ask for; the sandbox and plugin layers each expose a part. */
+export interface RunSpec {
+  args?: readonly string[];
+  stdin?: Readable | Buffer | string;
+  extraFiles?: readonly string[];
+  allowDirectories?: boolean;
+  chrootDir?: string;
+  /** pivot_root instead of chroot (adds a mount namespace). */
+  pivotRoot?: boolean;
+  namespaces?: readonly Namespace[];
+  idMappings?: IdMappings;
+  idMapper?: IdMapper;
+  hostname?: string;
+  noNewPrivileges?: boolean;
+  env?: Readonly<Record<string, string | undefined>>;
+  maxBuffer?: number;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  value: unknown;
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number | null;
+  durationMs: number;
+}
+
+export const DEFAULT_MAX_BUFFER = 100 * 1024 * 1024;
+/** How long streams may stay open after the child exited (a grandchild holding them). */
+const STREAM_GRACE_MS = 1000;
+
+function checkChrootDir(dir: string): string {
+  const absolute = resolve(dir);
+  let isDir: boolean;
+  try {
+    isDir = statSync(absolute).isDirectory();
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new ReexecError('chroot', `chroot dir ${absolute}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`, { cause: error, code: e.code });
+  }
+  if (!isDir) throw new ReexecError('chroot', `chroot dir ${absolute} is not a directory`, { code: 'ENOTDIR' });
+  return absolute;
+}
+
+const PHASE_KINDS: Record<FailurePhase, ReexecErrorKind> = {
+  import: 'plugin-threw',
+  unregistered: 'unregistered',
+  chroot: 'chroot',
+  run: 'plugin-threw',
+  serialize: 'serialization',
+};
+
+function phaseMessage(id: string, phase: FailurePhase, message: string): string {
+  switch (phase) {
+    case 'import':
+      return `importing the module that registers "${id}" failed in the child: ${message}`;
+    case 'unregistered':
+      return message;
+    case 'chroot':
+      return `sandbox "${id}": ${message}`;
+    case 'run':
+      return `sandboxed action "${id}" threw: ${message}`;
+    case 'serialize':
+      return `sandboxed action "${id}" returned a value that cannot cross the process boundary: ${message}`;
+  }
+}
+
+function phaseHint(phase: FailurePhase, code: unknown, userns: boolean): string | undefined {
+  if (phase === 'chroot' && code === 'EPERM' && !userns)
+    return 'chroot needs CAP_SYS_CHROOT: run as root, or ask for a new user namespace (cloneUserns / userns) so the child is root there.';
+  if (phase === 'import') return 'Everything the action needs must be importable before the chroot; check the module on its own with node.';
+  return undefined;
+}
+
+interface Outcome {
+  exit: ChildExit;
+  result: ResultMessage | undefined;
+  stdout: Buffer;
+  stderr: Buffer;
+  overflow?: MaxBufferError;
+}
+
+function failure(id: string, spec: RunSpec, outcome: Outcome, userns: boolean): ReexecError | undefined {
+  const { exit, result } = outcome;
+  const details = { exitCode: exit.exitCode, signal: exit.signal, stderr: outcome.stderr.toString() };
+  if (exit.aborted) return new ReexecError('aborted', `sandboxed action "${id}" was aborted`, { ...details, cause: spec.signal?.reason });
+  if (exit.timedOut) return new ReexecError('timeout', `sandboxed action "${id}" timed out after ${spec.timeoutMs} ms and was killed`, details);
+  if (outcome.overflow) return new ReexecError('max-buffer', `sandboxed action "${id}": ${outcome.overflow.message}; it was killed. Raise maxBuffer or write less`, details);
+  if (result?.type === 'failed') {
+    const cause = rebuildError(result.error);
+    return new ReexecError(PHASE_KINDS[result.phase], phaseMessage(id, result.phase, result.error.message), {
+      ...details,
+      cause,
+      code: typeof result.error.code === 'string' ? result.error.code : undefined,
+      hint: phaseHint(result.phase, result.error.code, userns),
+    });
+  }
+  if (exit.signal) return new ReexecError('killed', `sandboxed action "${id}" was killed by ${exit.signal}`, details);
+  if (!result || exit.exitCode !== 0) {
+    const tail = details.stderr.trim().split('\n').slice(-5).join('\n');
+    return new ReexecError('plugin-threw', `sandboxed action "${id}" exited with code ${exit.exitCode} before reporting a result${tail ? `:\n${tail}` : ''}`, details);
+  }
+  return undefined;
+}
+
+function readResult(control: Socket): Promise<ResultMessage | undefined> {
+  return new Promise((resolve) => {
+    let result: ResultMessage | undefined;
+    readFrames(
+      control,
+      (message) => (result = message as ResultMessage),
+      () => control.destroy(),
+    );
+    control.on('close', () => resolve(result));
+  });
+}
+
+function feedStdin(child: SandboxedChild, stdin: RunSpec['stdin']): void {
+  if (!child.stdin) return;
+  if (stdin === undefined) child.stdin.end();
+  else if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) child.stdin.end(stdin);
+  else stdin.pipe(child.stdin);
+}
+
+/** Runs a registered action in a new child: spawn, send the job, relay logs, gather the result. */
+export async function runSandboxed(registration: Registration, spec: RunSpec, logger: Logger): Promise<RunResult> {
+  const started = performance.now();
+  const { id } = registration;
+  const chrootDir = spec.chrootDir === undefined ? undefined : checkChrootDir(spec.chrootDir);
+  const namespaces = new Set(spec.namespaces ?? []);
+  if (spec.pivotRoot) {
+    if (chrootDir === undefined) throw new ReexecError('invalid-options', 'pivotRoot needs a chroot dir');
+    namespaces.add('mount');
+  }
+  const maxBuffer = spec.maxBuffer ?? DEFAULT_MAX_BUFFER;
+  if (!(Number.isSafeInteger(maxBuffer) && maxBuffer > 0)) throw new ReexecError('invalid-options', 'maxBuffer must be a positive integer number of bytes');
+  const files = openExtraFiles(spec.extraFiles ?? [], spec.allowDirectories ?? false);
+
+  let child: SandboxedChild;
+  try {
+    child = await spawnSandboxed({
+      file: process.execPath,
+      argv0: id,
+      args: [...childExecArgv(), CHILD_ENTRY],
+      env: childEnv(spec.env),
+      cwd: process.cwd(),
+      namespaces: [...namespaces],
+      idMappings: spec.idMappings,
+      idMapper: spec.idMapper,
+      hostname: spec.hostname,
+      noNewPrivileges: spec.noNewPrivileges,
+      stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      extraFds: ['pipe', 'pipe', ...files.fds],
+      signal: spec.signal,
+      timeoutMs: spec.timeoutMs,
+    });
+  } finally {
+    files.close();
+  }
+
+  const [control, log] = child.extraFds as [Socket, Socket];
+  const job: JobMessage = {
+    type: 'job',
+    module: registration.module,
+    args: [...(spec.args ?? [])],
+    files: files.paths,
+    chrootDir,
+    pivotRoot: spec.pivotRoot,
+    logLevel: logger.level,
+  };
+  control.on('error', () => control.destroy()); // a child that died early: the exit says why
+  control.write(encodeFrame(job));
+  feedStdin(child, spec.stdin);
+
+  let overflow: MaxBufferError | undefined;
+  const gather = (stream: Readable, name: string) =>
+    collect(stream, name, maxBuffer).catch((error: unknown) => {
+      if (!(error instanceof MaxBufferError)) throw error;
+      overflow ??= error;
+      child.kill('SIGKILL');
+      return Buffer.alloc(0);
+    });
+  const streams = Promise.all([gather(child.stdout!, 'stdout'), gather(child.stderr!, 'stderr'), readResult(control), relog(log, logger.child({ reexec: id, pid: child.pid }))]);
+  const exit = await child.exited;
+  const settled = await Promise.race([streams, delay(STREAM_GRACE_MS).then(() => undefined)]);
+  if (!settled) [child.stdout, child.stderr, control, log].forEach((s) => s?.destroy());
+  const [stdout, stderr, result] = settled ?? (await streams);
+
+  const error = failure(id, spec, { exit, result, stdout, stderr, overflow }, namespaces.has('user'));
+  if (error) throw error;
+  return { value: (result as { value: unknown }).value, stdout, stderr, exitCode: exit.exitCode, durationMs: performance.now() - started };
+}
