@@ -5,7 +5,16 @@ import { CONTROL_FD, type JobMessage, type ResultMessage } from '../protocol/mes
 
 /** The child's end of the control socket: one job in, one result out. */
 export class ControlChannel {
-  private readonly socket = new Socket({ fd: CONTROL_FD, readable: true, writable: true });
+  private readonly socket: Socket;
+
+  constructor() {
+    try {
+      this.socket = new Socket({ fd: CONTROL_FD, readable: true, writable: true });
+    } catch {
+      process.stderr.write(`This is reexecer's child runtime: the sandbox layer starts it with a control socket on fd ${CONTROL_FD}. Run your program instead.\n`);
+      process.exit(64);
+    }
+  }
 
   nextJob(): Promise<JobMessage> {
     return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@
 // the log socket, fds 5.. the passed files. It loads everything it will need before any
 // chroot (after it, there is no node_modules and no /proc), then runs the action.
 import { chroot, pivotRoot } from '../native/in-child.js';
-import { FIRST_FILE_FD, LOG_FD, type FailurePhase, type JobMessage } from '../protocol/messages.js';
+import { FIRST_FILE_FD, LOG_FD, type ChildTimings, type FailurePhase, type JobMessage } from '../protocol/messages.js';
 import { serializeError } from '../protocol/serialized-error.js';
 import { lookup } from '../sandbox/registry.js';
 import { ControlChannel } from './control.js';
@@ -22,29 +22,34 @@ async function phase<T>(name: FailurePhase, run: () => T | Promise<T>): Promise<
   }
 }
 
-async function runJob(job: JobMessage): Promise<unknown> {
+const runtimeLoaded = performance.now();
+
+async function runJob(job: JobMessage, timings: ChildTimings): Promise<unknown> {
   const id = process.argv0;
   await phase('import', () => import(job.module));
+  timings.moduleImported = performance.now();
   const registration = lookup(id);
   if (!registration) throw new PhaseError('unregistered', new Error(`unregistered command: ${id} (${job.module} did not register it in the child)`));
   const logger = createChildLogger(LOG_FD, job.logLevel);
   if (job.chrootDir !== undefined) {
     await phase('chroot', () => (job.pivotRoot ? pivotRoot(job.chrootDir!) : chroot(job.chrootDir!)));
-    process.chdir('/'); // Node caches the cwd; the native chdir does not reset it
   }
+  timings.rootChanged = performance.now();
   const files = job.files.map((path, i) => ({ fd: FIRST_FILE_FD + i, path }));
   const value = await phase('run', () => registration.action(logger, files, ...job.args));
   logger.flush();
+  timings.actionDone = performance.now();
   return value;
 }
 
 async function main(): Promise<void> {
   const control = new ControlChannel();
   const job = await control.nextJob();
+  const timings: ChildTimings = { runtimeLoaded, jobReceived: performance.now(), moduleImported: 0, rootChanged: 0, actionDone: 0 };
   try {
-    const value = await runJob(job);
+    const value = await runJob(job, timings);
     try {
-      await control.report({ type: 'done', value });
+      await control.report({ type: 'done', value, timings });
     } catch (error) {
       await control.report({ type: 'failed', phase: 'serialize', error: serializeError(error) });
     }

@@ -16,8 +16,17 @@ export interface JobMessage {
 /** Where the child was when it failed: tells the parent which kind of error to raise. */
 export type FailurePhase = 'import' | 'unregistered' | 'chroot' | 'run' | 'serialize';
 
+/** Milliseconds since the child's process start (performance.now() there) at each step. */
+export interface ChildTimings {
+  runtimeLoaded: number;
+  jobReceived: number;
+  moduleImported: number;
+  rootChanged: number;
+  actionDone: number;
+}
+
 export type ResultMessage =
-  | { type: 'done'; value: unknown }
+  | { type: 'done'; value: unknown; timings: ChildTimings }
   | { type: 'failed'; phase: FailurePhase; error: SerializedError };
 
 /** fds the child finds open, in this order: 0-2 stdio, then these, then the passed files. */

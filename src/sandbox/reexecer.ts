@@ -5,7 +5,6 @@ import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
 import { lookup } from './registry.js';
-import { runSandboxed } from './run.js';
 
 /** GrootFS's ReexecSpec, plus what a Node caller needs (env, maxBuffer, allowDirectories). */
 export interface ReexecSpec {
@@ -44,6 +43,9 @@ export function newReexecer(logger: Logger, opts: ReexecerOptions = {}): Sandbox
       const registration = lookup(id);
       if (!registration) throw new ReexecError('unregistered', `unregistered command: ${id}`);
       const { cloneUserns, ...rest } = spec;
+      // Loaded on first use: the child imports this package only to register, and every
+      // child start pays for what it imports.
+      const { runSandboxed } = await import('./run.js');
       const result = await runSandboxed(
         registration,
         { ...rest, namespaces: cloneUserns ? ['user'] : [], idMappings: cloneUserns ? opts.idMappings : undefined, idMapper: opts.idMapper },

@@ -10,7 +10,7 @@ import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
 import { spawnSandboxed, type ChildExit, type Namespace, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, readFrames } from '../protocol/frames.js';
-import type { FailurePhase, JobMessage, ResultMessage } from '../protocol/messages.js';
+import type { ChildTimings, FailurePhase, JobMessage, ResultMessage } from '../protocol/messages.js';
 import { rebuildError } from '../protocol/serialized-error.js';
 import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
 import { collect, MaxBufferError } from './collect.js';
@@ -44,6 +44,10 @@ export interface RunResult {
   stderr: Buffer;
   exitCode: number | null;
   durationMs: number;
+  /** Where the child's time went, in ms since its process start. */
+  timings: ChildTimings;
+  /** ms from the call until the child was exec'd (maps written). */
+  spawnedMs: number;
 }
 
 export const DEFAULT_MAX_BUFFER = 100 * 1024 * 1024;
@@ -178,6 +182,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   } finally {
     files.close();
   }
+  const spawnedMs = performance.now() - started;
 
   const [control, log] = child.extraFds as [Socket, Socket];
   const job: JobMessage = {
@@ -209,5 +214,6 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
 
   const error = failure(id, spec, { exit, result, stdout, stderr, overflow }, namespaces.has('user'));
   if (error) throw error;
-  return { value: (result as { value: unknown }).value, stdout, stderr, exitCode: exit.exitCode, durationMs: performance.now() - started };
+  const done = result as Extract<ResultMessage, { type: 'done' }>;
+  return { value: done.value, stdout, stderr, exitCode: exit.exitCode, durationMs: performance.now() - started, timings: done.timings, spawnedMs };
 }
