@@ -116,6 +116,15 @@ void RunChild(const ChildPlan& plan) {
   bool drop_groups = plan.drop_groups;
   if (plan.wait_for_parent) drop_groups = WaitForParent(plan) == kReleaseDropGroups;
 
+  // What needs privilege in the new namespaces comes first: the creator of a user
+  // namespace holds every capability in it, and a non-zero target uid would drop them.
+  if (plan.hostname != nullptr) {
+    size_t len = 0;
+    while (plan.hostname[len] != '\0') ++len;
+    Check(sethostname(plan.hostname, len), "sethostname");
+  }
+  if (plan.private_mounts)
+    Check(mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr), "mount-rslave");
   if (plan.set_ids) {
     // Raw syscalls: glibc's wrappers broadcast the change to every thread it knows of,
     // and after a raw clone it still lists the parent's threads.
@@ -123,16 +132,9 @@ void RunChild(const ChildPlan& plan) {
     Check(syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid), "setresgid");
     Check(syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid), "setresuid");
   }
-  if (plan.hostname != nullptr) {
-    size_t len = 0;
-    while (plan.hostname[len] != '\0') ++len;
-    Check(sethostname(plan.hostname, len), "sethostname");
-  }
   DieWithParent(plan);
   if (plan.no_new_privs) Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl-no-new-privs");
-  if (plan.private_mounts)
-    Check(mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr), "mount-rslave");
-  if (plan.cwd != nullptr) Check(chdir(plan.cwd), "chdir");
+  if (plan.cwd != nullptr) Check(chdir(plan.cwd), "chdir");  // as the target user, like runc
 
   ArrangeFds(plan);
   CloseOthers(plan);

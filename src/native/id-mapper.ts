@@ -4,10 +4,14 @@ import { writeFileSync } from 'node:fs';
 import { ReexecError } from '../errors.js';
 import { formatIdMap, isSelfMap, type IdMapping } from './id-mappings.js';
 
-/** Writes a waiting child's maps, as GrootFS's IDMapper does. */
+/**
+ * Writes a waiting child's maps, as GrootFS's IDMapper does. A mapper that finishes
+ * synchronously (returns nothing) lets the spawn wait for execve without going back to
+ * the event loop, which is measurably faster; one that runs a helper returns a promise.
+ */
 export interface IdMapper {
-  mapUids(pid: number, mappings: readonly IdMapping[]): Promise<void>;
-  mapGids(pid: number, mappings: readonly IdMapping[]): Promise<void>;
+  mapUids(pid: number, mappings: readonly IdMapping[]): void | Promise<void>;
+  mapGids(pid: number, mappings: readonly IdMapping[]): void | Promise<void>;
 }
 
 function writeProcFile(pid: number, file: string, text: string): void {
@@ -29,10 +33,10 @@ function writeProcFile(pid: number, file: string, text: string): void {
 
 /** Root (CAP_SETUID/CAP_SETGID over the parent namespace) writes any map itself. */
 export const directIdMapper: IdMapper = {
-  async mapUids(pid, mappings) {
+  mapUids(pid, mappings) {
     writeProcFile(pid, 'uid_map', formatIdMap(mappings));
   },
-  async mapGids(pid, mappings) {
+  mapGids(pid, mappings) {
     writeProcFile(pid, 'gid_map', formatIdMap(mappings));
   },
 };
@@ -42,10 +46,10 @@ export const directIdMapper: IdMapper = {
  * `setgroups` is denied (else it could drop a group that restricts it).
  */
 export const selfIdMapper: IdMapper = {
-  async mapUids(pid, mappings) {
+  mapUids(pid, mappings) {
     writeProcFile(pid, 'uid_map', formatIdMap(mappings));
   },
-  async mapGids(pid, mappings) {
+  mapGids(pid, mappings) {
     writeProcFile(pid, 'setgroups', 'deny');
     writeProcFile(pid, 'gid_map', formatIdMap(mappings));
   },

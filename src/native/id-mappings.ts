@@ -16,6 +16,8 @@ export interface IdMappings {
 export const MAX_ID = 0xffff_fffe;
 /** Lines the kernel accepts in one map since Linux 4.15. */
 export const MAX_MAP_LINES = 340;
+/** The whole map goes in one write(2) shorter than a page. */
+const MAX_MAP_BYTES = 4095;
 
 /** Rejects a map the kernel would refuse, saying which line and why, before any spawn. */
 export function validateIdMappings(mappings: readonly IdMapping[], what: 'uid' | 'gid'): void {
@@ -41,6 +43,9 @@ export function validateIdMappings(mappings: readonly IdMapping[], what: 'uid' |
         if (a[key] < b[key] + b.size && b[key] < a[key] + a.size)
           throw invalidOptions(`${label}[${i}] and ${label}[${j}] overlap in ${key}: each id may be mapped once`);
       }
+  const bytes = Buffer.byteLength(formatIdMap(mappings));
+  if (bytes > MAX_MAP_BYTES)
+    throw invalidOptions(`${label} is ${bytes} bytes as text; the kernel takes at most ${MAX_MAP_BYTES} in one map: merge adjacent ranges`);
 }
 
 /** The text written to /proc/PID/uid_map: one "ns host size" line per mapping. */

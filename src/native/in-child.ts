@@ -14,9 +14,15 @@ function run<T>(kind: 'chroot' | 'spawn', op: () => T): T {
 }
 
 /** chroot(dir) then chdir('/'); fs calls on the threadpool see the new root too. */
-export const chroot = (dir: string): void => run('chroot', () => addon.chroot(dir));
+export const chroot = (dir: string): void => {
+  run('chroot', () => addon.chroot(dir));
+  process.chdir('/'); // the native chdir('/') bypasses Node's cached process.cwd()
+};
 /** In a mount namespace: `dir` becomes `/` and the old root is detached. */
-export const pivotRoot = (dir: string): void => run('chroot', () => addon.pivotRoot(dir));
+export const pivotRoot = (dir: string): void => {
+  run('chroot', () => addon.pivotRoot(dir));
+  process.chdir('/'); // as in chroot: refresh Node's cached process.cwd()
+};
 export const sethostname = (name: string): void => run('spawn', () => addon.sethostname(name));
 /** Needs a PID and a mount namespace. */
 export const mountProc = (target: string): void => run('spawn', () => addon.mountProc(target));

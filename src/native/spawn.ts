@@ -1,5 +1,5 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { Socket, type SocketConstructorOpts } from 'node:net';
 import { constants as os } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 
@@ -216,6 +216,60 @@ export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<Sa
   return supervise(spawned, fds.parentEnds, options, mappings);
 }
 
+/**
+ * Writes the maps and releases the waiting child. Stays synchronous when the mapper is
+ * (root, or a self map): the caller can then block the few hundred microseconds until
+ * execve, as libuv's spawn does, instead of returning to the event loop while the child
+ * still shares every page copy-on-write with it. newuidmap makes it asynchronous.
+ */
+function mapAndRelease(pid: number, syncFd: number, mapper: IdMapper, mappings: IdMappings): void | Promise<void> {
+  let open = true;
+  const close = () => {
+    if (open) closeSync(syncFd); // without the byte first, EOF: the waiting child exits without exec
+    open = false;
+  };
+  const release = () => {
+    // setgroups(2) is forbidden once a self map denied it; the child cannot read that itself.
+    const groupsAllowed = readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow';
+    writeSync(syncFd, groupsAllowed ? 'g' : 'k');
+    close();
+  };
+  const fail = (error: unknown): never => {
+    close();
+    throw error;
+  };
+  try {
+    const gids = () => {
+      const written = mapper.mapGids(pid, mappings.gidMappings);
+      return written instanceof Promise ? written.then(release) : release();
+    };
+    const uids = mapper.mapUids(pid, mappings.uidMappings);
+    const done = uids instanceof Promise ? uids.then(gids) : gids();
+    return done instanceof Promise ? done.catch(fail) : done;
+  } catch (error) {
+    return fail(error);
+  }
+}
+
+/** Blocks until the child exec'd (the close-on-exec error pipe reads EOF) or failed. */
+function readToEndSync(fd: number): Buffer {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(64);
+  try {
+    for (let n; (n = readSync(fd, buffer)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, n)));
+  } finally {
+    closeSync(fd);
+  }
+  return Buffer.concat(chunks);
+}
+
+function mappingFailure(error: unknown, pid: number, exit: ChildExit, options: SpawnSandboxedOptions): ReexecError {
+  if (exit.aborted) return new ReexecError('aborted', 'aborted while the id maps were written', { cause: options.signal?.reason });
+  if (exit.timedOut) return new ReexecError('timeout', `timed out after ${options.timeoutMs} ms while the id maps were written`);
+  if (error instanceof ReexecError) return error;
+  return new ReexecError('mapping', `writing the id maps of child ${pid} failed: ${(error as Error).message}`, { cause: error });
+}
+
 async function supervise(
   spawned: ReturnType<typeof addon.spawn>,
   parentEnds: (number | null)[],
@@ -223,6 +277,16 @@ async function supervise(
   mappings: IdMappings | undefined,
 ): Promise<SandboxedChild> {
   const { pid, syncFd, errorFd } = spawned;
+  let mapping: void | Promise<void> = undefined;
+  let mappingError: unknown;
+  try {
+    if (syncFd >= 0) mapping = mapAndRelease(pid, syncFd, options.idMapper ?? defaultIdMapper, mappings!);
+  } catch (error) {
+    mappingError = error;
+  }
+  const pending = mapping instanceof Promise ? mapping : undefined;
+  let record = pending ? undefined : readToEndSync(errorFd);
+
   let timedOut = false;
   let aborted = false;
   let resolveExit!: (exit: ChildExit) => void;
@@ -245,32 +309,26 @@ async function supervise(
           watcher.kill(os.signals.SIGKILL);
         }, options.timeoutMs);
 
-  const streams = parentEnds.map((fd, i) => (fd === null ? null : new Socket({ fd, readable: i !== 0, writable: i === 0 || i > 2 })));
+  // manualStart: read only once the caller consumes. A socket that starts reading at once
+  // can hit EOF while the id maps and the error pipe are awaited below, and then emits
+  // 'end' before the caller could listen: a quiet, quickly exiting child's stderr never ends.
+  const streams = parentEnds.map((fd, i) =>
+    fd === null ? null : new Socket({ fd, readable: i !== 0, writable: i === 0 || i > 2, manualStart: true } as SocketConstructorOpts),
+  );
   const destroyStreams = () => streams.forEach((s) => s?.destroy());
-  const errorPipe = readToEnd(errorFd);
 
-  if (syncFd >= 0) {
-    try {
-      const mapper = options.idMapper ?? defaultIdMapper;
-      await mapper.mapUids(pid, mappings!.uidMappings);
-      await mapper.mapGids(pid, mappings!.gidMappings);
-      // setgroups(2) is forbidden once a self map denied it; the child cannot read that itself.
-      const groupsAllowed = readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow';
-      writeSync(syncFd, groupsAllowed ? 'g' : 'k');
-    } catch (error) {
-      closeSync(syncFd); // EOF: the waiting child exits without exec
-      const exit = await exited;
-      await errorPipe;
-      destroyStreams();
-      if (exit.aborted) throw new ReexecError('aborted', 'aborted while the id maps were written', { cause: options.signal?.reason });
-      if (exit.timedOut) throw new ReexecError('timeout', `timed out after ${options.timeoutMs} ms while the id maps were written`);
-      if (error instanceof ReexecError) throw error;
-      throw new ReexecError('mapping', `writing the id maps of child ${pid} failed: ${(error as Error).message}`, { cause: error });
-    }
-    closeSync(syncFd);
+  if (pending) {
+    const errorPipe = readToEnd(errorFd);
+    await pending.catch((error: unknown) => (mappingError = error));
+    record = await errorPipe;
+  }
+  if (mappingError !== undefined) {
+    const exit = await exited;
+    destroyStreams();
+    throw mappingFailure(mappingError, pid, exit, options);
   }
 
-  const failure = parseChildFailure(await errorPipe);
+  const failure = parseChildFailure(record!);
   if (failure) {
     const exit = await exited;
     destroyStreams();
