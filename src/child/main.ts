@@ -57,7 +57,18 @@ async function main(): Promise<void> {
     const failure = error instanceof PhaseError ? error : new PhaseError('run', error);
     await control.report({ type: 'failed', phase: failure.phase, error: serializeError(failure.error) });
   }
+  // process.exit() drops what a pipe or socket did not take yet (all but the first 64 KiB
+  // of a large stdout): wait until stdout and stderr handed everything to the kernel.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(0);
+}
+
+/** Resolves once everything written to `stream` so far is written (or cannot be). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write('', () => resolve());
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,112 @@
+import { statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { ReexecError } from '../errors.js';
+import { lookup, registerFrom } from '../sandbox/registry.js';
+import { sandboxedOptions } from './decorator.js';
+import { listPluginFiles, type PluginFile } from './discovery.js';
+import { isFresh, manifestFiles, readManifest, writeManifest, type Manifest } from './manifest.js';
+import { allPlugins, recordPlugin, type PluginInfo } from './plugin-registry.js';
+
+export interface LoadPluginsOptions {
+  /** 'auto' (default): use a fresh manifest, rebuild a stale one; 'ignore': always import. */
+  manifest?: 'auto' | 'ignore';
+}
+
+function checkDir(dir: string): string {
+  const absolute = resolve(dir);
+  let isDir = false;
+  try {
+    isDir = statSync(absolute).isDirectory();
+  } catch (error) {
+    throw new ReexecError('invalid-options', `plugin directory ${absolute}: no such file or directory`, { cause: error });
+  }
+  if (!isDir) throw new ReexecError('invalid-options', `plugin directory ${absolute} is not a directory`);
+  return absolute;
+}
+
+async function importFile(file: PluginFile): Promise<PluginInfo[]> {
+  const url = pathToFileURL(file.path).href;
+  let exports: Record<string, unknown>;
+  try {
+    exports = await import(url);
+  } catch (error) {
+    const message = (error as Error)?.message ?? String(error);
+    throw new ReexecError('invalid-options', `plugin file ${file.path} failed to load: ${message}`, { cause: error });
+  }
+  for (const [name, value] of Object.entries(exports)) {
+    const options = sandboxedOptions(value);
+    const info = options && allPlugins().find((p) => p.id === options.id);
+    if (info && info.module === url) info.exportName ??= name;
+  }
+  return allPlugins().filter((p) => p.module === url);
+}
+
+function runsOnlyInTheChild(id: string) {
+  return () => {
+    throw new ReexecError('invalid-options', `plugin "${id}" was registered from a manifest: it runs in a sandboxed child, not in the host`);
+  };
+}
+
+function registerFromManifest(dir: string, manifest: Manifest): PluginInfo[] {
+  return manifest.plugins.map((p) => {
+    const module = pathToFileURL(resolve(dir, p.file)).href;
+    const info: PluginInfo = { id: p.id, options: p.options, module, className: p.className, exportName: p.exportName };
+    const existing = lookup(p.id);
+    if (existing && existing.module !== module)
+      throw new ReexecError('invalid-options', `duplicate plugin id "${p.id}": ${existing.module} and ${module} (from ${dir}'s manifest)`);
+    if (!existing) registerFrom(module, p.id, runsOnlyInTheChild(p.id));
+    recordPlugin(info);
+    return info;
+  });
+}
+
+/** Imports every candidate file of `dir`, returning the plugins they declare. */
+export async function importPluginDir(dir: string, files: readonly PluginFile[] = listPluginFiles(dir)): Promise<PluginInfo[]> {
+  const found: PluginInfo[] = [];
+  for (const file of files) found.push(...(await importFile(file)));
+  return found;
+}
+
+export function buildManifest(dir: string, files: readonly PluginFile[], plugins: readonly PluginInfo[]): Manifest {
+  return {
+    format: 1,
+    files: manifestFiles(dir, files),
+    plugins: plugins.map((p) => ({
+      id: p.id,
+      file: relative(dir, fileURLToPath(p.module)),
+      exportName: p.exportName,
+      className: p.className,
+      options: p.options,
+    })),
+  };
+}
+
+/**
+ * Finds and registers the @Sandboxed classes of each directory. A fresh manifest registers
+ * them without importing any plugin here (the child imports the one it runs); a stale one
+ * is rebuilt; without one every file is imported. Errors name the file.
+ */
+export async function loadPlugins(dirs: readonly string[] | string, options: LoadPluginsOptions = {}): Promise<PluginInfo[]> {
+  const loaded: PluginInfo[] = [];
+  for (const dir of typeof dirs === 'string' ? [dirs] : dirs) {
+    const absolute = checkDir(dir);
+    const files = listPluginFiles(absolute);
+    const manifest = options.manifest === 'ignore' ? undefined : readManifest(absolute);
+    if (manifest && isFresh(manifest, absolute, files)) {
+      loaded.push(...registerFromManifest(absolute, manifest));
+      continue;
+    }
+    const plugins = await importPluginDir(absolute, files);
+    if (manifest) {
+      try {
+        writeManifest(absolute, buildManifest(absolute, files, plugins));
+      } catch {
+        // a read-only plugin directory: the scan stands in for the manifest this time
+      }
+    }
+    loaded.push(...plugins);
+  }
+  return loaded;
+}

@@ -1,0 +1,29 @@
+import type { SandboxedOptions } from './options.js';
+
+/** What the host knows of a plugin, from its decorator or from a manifest. */
+export interface PluginInfo {
+  id: string;
+  options: SandboxedOptions;
+  /** URL of the module that declares the class. */
+  module: string;
+  className: string;
+  /** The export that holds the class, when the module was imported here. */
+  exportName?: string;
+}
+
+// Shared by every copy of this module in the process (see sandbox/registry.ts).
+const KEY = Symbol.for('reexecer.plugins.registry');
+const plugins: Map<string, PluginInfo> = ((globalThis as Record<symbol, unknown>)[KEY] as Map<string, PluginInfo>) ??
+  ((globalThis as Record<symbol, unknown>)[KEY] = new Map<string, PluginInfo>());
+
+export function recordPlugin(info: PluginInfo): void {
+  plugins.set(info.id, info);
+}
+
+export function pluginInfo(id: string): PluginInfo | undefined {
+  return plugins.get(id);
+}
+
+export function allPlugins(): PluginInfo[] {
+  return [...plugins.values()];
+}
