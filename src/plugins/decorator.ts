@@ -11,10 +11,13 @@ import { recordPlugin } from './plugin-registry.js';
 const PLUGIN = Symbol.for('reexecer.plugin');
 const OWN_FILES = fileURLToPath(new URL('..', import.meta.url));
 
-/** This library and TypeScript's decorator helpers are not the module that declares a plugin. */
+/**
+ * This library and the decorator helpers (TypeScript's __decorate calls reflect-metadata's
+ * Reflect.decorate when present) are not the module that declares a plugin.
+ */
 function isHelperFrame(file: string): boolean {
   const path = file.startsWith('file:') ? fileURLToPath(file) : file;
-  return path.startsWith(OWN_FILES) || /[\\/]node_modules[\\/](tslib|@swc[\\/]helpers)[\\/]/.test(path);
+  return path.startsWith(OWN_FILES) || /[\\/]node_modules[\\/](tslib|reflect-metadata|@swc[\\/]helpers)[\\/]/.test(path);
 }
 
 /** The options a class was decorated with, or undefined for any other value. */

@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { ReexecError } from '../errors.js';
 import { lookup, registerFrom } from '../sandbox/registry.js';
 import { sandboxedOptions } from './decorator.js';
 import { listPluginFiles, type PluginFile } from './discovery.js';
-import { isFresh, manifestFiles, readManifest, writeManifest, type Manifest } from './manifest.js';
+import { buildManifest, isFresh, readManifest, writeManifest, type Manifest } from './manifest.js';
 import { allPlugins, recordPlugin, type PluginInfo } from './plugin-registry.js';
 
 export interface LoadPluginsOptions {
@@ -67,20 +67,6 @@ export async function importPluginDir(dir: string, files: readonly PluginFile[] 
   const found: PluginInfo[] = [];
   for (const file of files) found.push(...(await importFile(file)));
   return found;
-}
-
-export function buildManifest(dir: string, files: readonly PluginFile[], plugins: readonly PluginInfo[]): Manifest {
-  return {
-    format: 1,
-    files: manifestFiles(dir, files),
-    plugins: plugins.map((p) => ({
-      id: p.id,
-      file: relative(dir, fileURLToPath(p.module)),
-      exportName: p.exportName,
-      className: p.className,
-      options: p.options,
-    })),
-  };
 }
 
 /**

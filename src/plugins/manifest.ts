@@ -1,8 +1,10 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import type { PluginFile } from './discovery.js';
 import type { SandboxedOptions } from './options.js';
+import type { PluginInfo } from './plugin-registry.js';
 
 export const MANIFEST_FILE = 'reexecer.manifest.json';
 const FORMAT = 1;
@@ -47,3 +49,18 @@ export function writeManifest(dir: string, manifest: Manifest): string {
   renameSync(temporary, path);
   return path;
 }
+
+export function buildManifest(dir: string, files: readonly PluginFile[], plugins: readonly PluginInfo[]): Manifest {
+  return {
+    format: FORMAT,
+    files: manifestFiles(dir, files),
+    plugins: plugins.map((p) => ({
+      id: p.id,
+      file: relative(dir, fileURLToPath(p.module)),
+      exportName: p.exportName,
+      className: p.className,
+      options: p.options,
+    })),
+  };
+}
+

@@ -1,0 +1,40 @@
+export const USAGE: Record<string, string> = {
+  main: `Usage: reexecer <command> [options]
+
+Runs @Sandboxed plugins in a new user namespace, chroot and other namespaces.
+
+Commands:
+  list       List the plugins of the plugin directories
+  run        Run one plugin and print its value as JSON
+  doctor     Check that this machine can run sandboxes, and say how to fix what is missing
+  manifest   Write reexecer.manifest.json for a plugin directory
+
+Run 'reexecer <command> --help' for a command's options.`,
+  list: `Usage: reexecer list [--plugins DIR]... [--json]
+
+  --plugins DIR   A plugin directory (repeatable); default: the plugins shipped with reexecer
+  --json          Print JSON instead of a table`,
+  run: `Usage: reexecer run <id> [options] [-- ARGS...]
+
+  --plugins DIR           A plugin directory (repeatable); default: the shipped plugins
+  --chroot DIR            Chroot the child into DIR
+  --userns                A new user namespace; your own uid and gid become 0
+  --subids                A new user namespace with your /etc/subuid and /etc/subgid ranges
+  --map-uid NS:HOST:SIZE  A uid mapping (repeatable; implies a user namespace)
+  --map-gid NS:HOST:SIZE  A gid mapping (repeatable)
+  --ns NAME               Also a uts, ipc, net, pid or mount namespace (repeatable)
+  --file PATH             A file the plugin gets, opened before the chroot (repeatable)
+  --timeout MS            Kill the child after MS milliseconds
+  --log-level LEVEL       trace, debug, info (default), warn, error or silent
+
+The plugin's value is printed as JSON on stdout; the child's logs go to stderr.`,
+  doctor: `Usage: reexecer doctor [--json]
+
+Checks kernel support for user namespaces and each sysctl that restricts them,
+newuidmap/newgidmap, your /etc/subuid and /etc/subgid ranges, the native addon and
+the Node.js version, and says how to fix what fails. Exits 1 when a check fails.`,
+  manifest: `Usage: reexecer manifest <dir>
+
+Imports every plugin under <dir> and writes <dir>/reexecer.manifest.json, which lets
+hosts register the plugins without importing them.`,
+};
