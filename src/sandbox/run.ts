@@ -93,6 +93,8 @@ function phaseMessage(id: string, phase: FailurePhase, message: string): string 
 function phaseHint(phase: FailurePhase, code: unknown, userns: boolean): string | undefined {
   if (phase === 'chroot' && code === 'EPERM' && !userns)
     return 'chroot needs CAP_SYS_CHROOT: run as root, or ask for a new user namespace (cloneUserns / userns) so the child is root there.';
+  if (phase === 'chroot' && code === 'EACCES')
+    return 'The child cannot search a directory on the way to the chroot dir: with a user namespace it runs as the mapped host id. Make every directory on the path searchable (chmod o+x) or owned by the mapped root.';
   if (phase === 'import') return 'Everything the action needs must be importable before the chroot; check the module on its own with node.';
   return undefined;
 }
