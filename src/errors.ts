@@ -27,8 +27,19 @@ export interface ReexecErrorDetails {
   hint?: string;
 }
 
+const BRAND = Symbol.for('reexecer.ReexecError');
+
 /** The one error class of reexecer: every failure has a `kind`. */
 export class ReexecError extends Error {
+  /**
+   * The public entry points are bundled one file each (every child start pays for its
+   * imports), so a process can hold several copies of this class: instanceof checks the
+   * brand, not the copy.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   override readonly name = 'ReexecError';
   readonly kind: ReexecErrorKind;
   readonly step?: string;
@@ -41,6 +52,7 @@ export class ReexecError extends Error {
   constructor(kind: ReexecErrorKind, message: string, details: ReexecErrorDetails = {}) {
     super(details.hint ? `${message}\n${details.hint}` : message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
+    Object.defineProperty(this, BRAND, { value: true });
     for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint'] as const) {
       if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true });
     }

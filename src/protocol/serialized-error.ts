@@ -18,7 +18,8 @@ export function serializeError(error: unknown): SerializedError {
 export function rebuildError(serialized: SerializedError): Error {
   const error = new Error(serialized.message);
   Object.defineProperty(error, 'name', { value: serialized.name, enumerable: false, writable: true, configurable: true });
-  if (serialized.stack !== undefined) error.stack = serialized.stack;
+  // Without the child's stack, the parent's own (of this function) would mislead.
+  error.stack = serialized.stack ?? `${serialized.name}: ${serialized.message}`;
   Object.assign(error, serialized.fields);
   if (serialized.code !== undefined) (error as { code?: unknown }).code = serialized.code;
   return error;

@@ -16,6 +16,14 @@ function levelName(level: unknown): (typeof LEVELS)[number] {
   return 'info';
 }
 
+/**
+ * The parent's logger for one child's lines, bound to { reexec, pid }. The child's pino
+ * already serialized `err`; serializing it again would turn its type into "Object".
+ */
+export function relayLogger(logger: Logger, id: string, pid: number): Logger {
+  return logger.child({ reexec: id, pid }, { serializers: { err: (err: unknown) => err } });
+}
+
 /** One NDJSON line from the child onto the parent's logger, at its level, its time kept. */
 export function relogLine(logger: Logger, line: string): void {
   if (line.trim() === '') return;

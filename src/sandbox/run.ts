@@ -15,7 +15,7 @@ import { rebuildError } from '../protocol/serialized-error.js';
 import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
 import { collect, MaxBufferError } from './collect.js';
 import { openExtraFiles } from './extra-files.js';
-import { relog } from './relog.js';
+import { relog, relayLogger } from './relog.js';
 import type { Registration } from './types.js';
 
 /** Everything one run can ask for; the sandbox and plugin layers each expose a part. */
@@ -208,9 +208,11 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
       child.kill('SIGKILL');
       return Buffer.alloc(0);
     });
-  const streams = Promise.all([gather(child.stdout!, 'stdout'), gather(child.stderr!, 'stderr'), readResult(control), relog(log, logger.child({ reexec: id, pid: child.pid }))]);
+  const streams = Promise.all([gather(child.stdout!, 'stdout'), gather(child.stderr!, 'stderr'), readResult(control), relog(log, relayLogger(logger, id, child.pid))]);
   const exit = await child.exited;
-  const settled = await Promise.race([streams, delay(STREAM_GRACE_MS).then(() => undefined)]);
+  const grace = new AbortController();
+  const settled = await Promise.race([streams, delay(STREAM_GRACE_MS, undefined, { signal: grace.signal }).then(() => undefined, () => undefined)]);
+  grace.abort(); // a pending grace timer would hold the event loop open for a second
   if (!settled) [child.stdout, child.stderr, control, log].forEach((s) => s?.destroy());
   const [stdout, stderr, result] = settled ?? (await streams);
 

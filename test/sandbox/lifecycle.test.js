@@ -14,7 +14,7 @@ test('root: a signal shared by several reexecs keeps no abort listener once they
 // `delay(STREAM_GRACE_MS)` and never cancels or unrefs that timer, so every reexec leaves
 // a 1 s timer behind: a script that runs one reexec and ends exits a second late.
 // Flip to test() once fixed.
-test.failing('root: no timer is left behind once reexec resolved (timeoutMs cleared, grace timer gone)', async (t) => {
+test('root: no timer is left behind once reexec resolved (timeoutMs cleared, grace timer gone)', async (t) => {
   const r = await runScenario('leftBehind', { timeoutMs: 30_000 });
   t.is(r.timers, 0);
 });
