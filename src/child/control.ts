@@ -1,37 +1,35 @@
-import { Socket } from 'node:net';
+import { fstatSync } from 'node:fs';
 
-import { encodeFrame, readFrames } from '../protocol/frames.js';
+import { encodeFrame, readFrameSync, writeFrameSync } from '../protocol/frames.js';
 import { CONTROL_FD, type JobMessage, type ResultMessage } from '../protocol/messages.js';
 
-/** The child's end of the control socket: one job in, one result out. */
+/**
+ * The child's end of the control socket: one job in, one result out, with blocking reads
+ * and writes on the fd (net.Socket would load net and streams for nothing).
+ */
 export class ControlChannel {
-  private readonly socket: Socket;
-
   constructor() {
+    let socket = false;
     try {
-      this.socket = new Socket({ fd: CONTROL_FD, readable: true, writable: true });
+      socket = fstatSync(CONTROL_FD).isSocket();
     } catch {
+      // not open
+    }
+    if (!socket) {
       process.stderr.write(`This is reexecer's child runtime: the sandbox layer starts it with a control socket on fd ${CONTROL_FD}. Run your program instead.\n`);
       process.exit(64);
     }
   }
 
-  nextJob(): Promise<JobMessage> {
-    return new Promise((resolve, reject) => {
-      readFrames(
-        this.socket,
-        (message) => {
-          this.socket.pause();
-          resolve(message as JobMessage);
-        },
-        reject,
-      );
-      this.socket.once('end', () => reject(new Error('the parent closed the control channel before sending a job')));
-    });
+  nextJob(): JobMessage {
+    const job = readFrameSync(CONTROL_FD) as JobMessage | undefined;
+    if (job?.type !== 'job') throw new Error('the parent closed the control channel before sending a job');
+    return job;
   }
 
-  /** Resolves once the result is handed to the kernel, so an exit right after loses nothing. */
-  report(result: ResultMessage): Promise<void> {
-    return new Promise((resolve) => this.socket.end(encodeFrame(result), () => resolve()));
+  /** A value goes through the v8 serializer (which throws for what it cannot carry); nothing else needs it. */
+  report(result: ResultMessage): void {
+    const plain = result.type === 'done' && result.value === undefined;
+    writeFrameSync(CONTROL_FD, encodeFrame(result, plain ? 'json' : 'v8'));
   }
 }

@@ -5,5 +5,7 @@ import pino, { type Logger } from 'pino';
  * just before the action returns is in the pipe before the child reports and exits.
  */
 export function createChildLogger(fd: number, level: string): Logger {
-  return pino({ level, base: undefined }, pino.destination({ fd, sync: true }));
+  // `dest`, not `fd`: pino reads process.stdout.fd when `dest` is missing, and creating
+  // process.stdout loads net and streams.
+  return pino({ level, base: undefined }, pino.destination({ dest: fd, sync: true }));
 }

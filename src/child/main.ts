@@ -7,6 +7,7 @@ import { serializeError } from '../protocol/serialized-error.js';
 import { lookup } from '../sandbox/registry.js';
 import { ControlChannel } from './control.js';
 import { createChildLogger } from './logger.js';
+import { watchStdio } from './stdio.js';
 
 class PhaseError extends Error {
   constructor(readonly phase: FailurePhase, readonly error: unknown) {
@@ -22,53 +23,46 @@ async function phase<T>(name: FailurePhase, run: () => T | Promise<T>): Promise<
   }
 }
 
-const runtimeLoaded = performance.now();
+/** ms since the process started; process.uptime() spares loading perf_hooks for `performance`. */
+const now = () => process.uptime() * 1000;
+const runtimeLoaded = now();
 
 async function runJob(job: JobMessage, timings: ChildTimings): Promise<unknown> {
   const id = process.argv0;
   await phase('import', () => import(job.module));
-  timings.moduleImported = performance.now();
+  timings.moduleImported = now();
   const registration = lookup(id);
   if (!registration) throw new PhaseError('unregistered', new Error(`unregistered command: ${id} (${job.module} did not register it in the child)`));
   const logger = createChildLogger(LOG_FD, job.logLevel);
   if (job.chrootDir !== undefined) {
     await phase('chroot', () => (job.pivotRoot ? pivotRoot(job.chrootDir!) : chroot(job.chrootDir!)));
   }
-  timings.rootChanged = performance.now();
+  timings.rootChanged = now();
   const files = job.files.map((path, i) => ({ fd: FIRST_FILE_FD + i, path }));
   const value = await phase('run', () => registration.action(logger, files, ...job.args));
   logger.flush();
-  timings.actionDone = performance.now();
+  timings.actionDone = now();
   return value;
 }
 
 async function main(): Promise<void> {
   const control = new ControlChannel();
-  const job = await control.nextJob();
-  const timings: ChildTimings = { runtimeLoaded, jobReceived: performance.now(), moduleImported: 0, rootChanged: 0, actionDone: 0 };
+  const stdio = watchStdio();
+  const job = control.nextJob();
+  const timings: ChildTimings = { runtimeLoaded, jobReceived: now(), moduleImported: 0, rootChanged: 0, actionDone: 0 };
   try {
     const value = await runJob(job, timings);
     try {
-      await control.report({ type: 'done', value, timings });
+      control.report({ type: 'done', value, timings });
     } catch (error) {
-      await control.report({ type: 'failed', phase: 'serialize', error: serializeError(error) });
+      control.report({ type: 'failed', phase: 'serialize', error: serializeError(error) });
     }
   } catch (error) {
     const failure = error instanceof PhaseError ? error : new PhaseError('run', error);
-    await control.report({ type: 'failed', phase: failure.phase, error: serializeError(failure.error) });
+    control.report({ type: 'failed', phase: failure.phase, error: serializeError(failure.error) });
   }
-  // process.exit() drops what a pipe or socket did not take yet (all but the first 64 KiB
-  // of a large stdout): wait until stdout and stderr handed everything to the kernel.
-  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  await stdio.flush();
   process.exit(0);
-}
-
-/** Resolves once everything written to `stream` so far is written (or cannot be). */
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.destroyed || !stream.writable) resolve();
-    else stream.write('', () => resolve());
-  });
 }
 
 main().catch((error: unknown) => {

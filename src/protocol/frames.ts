@@ -1,18 +1,34 @@
+import { readSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { deserialize, serialize } from 'node:v8';
 
-// The control channel between parent and child: frames of a 4-byte big-endian length and
-// a v8-serialized message, so values (Buffers, Maps, Dates) cross without a JSON detour.
+// The control channel between parent and child: frames of a 4-byte big-endian length, a
+// codec byte and the message. Messages of strings go as JSON; a value (Buffers, Maps,
+// Dates) goes through the v8 serializer. The child loads node:v8 only for such a value:
+// every module it loads is paid on every start.
 
-const HEADER = 4;
+const HEADER = 5;
+const JSON_CODEC = 0x4a; // 'J'
+const V8_CODEC = 0x56; // 'V'
 /** A frame larger than this is a broken peer, not a message. */
 export const MAX_FRAME = 512 * 1024 * 1024;
 
-export function encodeFrame(message: unknown): Buffer {
-  const body = serialize(message);
+type V8 = typeof import('node:v8');
+let v8: V8 | undefined;
+const loadV8 = (): V8 => (v8 ??= createRequire(import.meta.url)('node:v8') as V8);
+
+export function encodeFrame(message: unknown, codec: 'json' | 'v8'): Buffer {
+  const body = codec === 'json' ? Buffer.from(JSON.stringify(message)) : loadV8().serialize(message);
   const header = Buffer.allocUnsafe(HEADER);
-  header.writeUInt32BE(body.length);
+  header.writeUInt32BE(body.length + 1);
+  header[4] = codec === 'json' ? JSON_CODEC : V8_CODEC;
   return Buffer.concat([header, body]);
+}
+
+function decodeBody(codec: number, body: Buffer): unknown {
+  if (codec === JSON_CODEC) return JSON.parse(body.toString());
+  if (codec === V8_CODEC) return loadV8().deserialize(body);
+  throw new Error(`control frame with unknown codec 0x${codec.toString(16)}`);
 }
 
 /** Calls `onMessage` for every complete frame read from `socket`. */
@@ -22,17 +38,18 @@ export function readFrames(socket: Socket, onMessage: (message: unknown) => void
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= HEADER) {
       const size = pending.readUInt32BE(0);
-      if (size > MAX_FRAME) {
+      if (size > MAX_FRAME || size === 0) {
         socket.destroy();
-        onError(new Error(`control frame of ${size} bytes exceeds ${MAX_FRAME}`));
+        onError(new Error(`control frame of ${size} bytes is not a message`));
         return;
       }
-      if (pending.length < HEADER + size) break;
-      const body = pending.subarray(HEADER, HEADER + size);
-      pending = pending.subarray(HEADER + size);
+      if (pending.length < 4 + size) break;
+      const codec = pending[4]!;
+      const body = pending.subarray(HEADER, 4 + size);
+      pending = pending.subarray(4 + size);
       let message: unknown;
       try {
-        message = deserialize(body);
+        message = decodeBody(codec, body);
       } catch (error) {
         onError(error as Error);
         continue;
@@ -40,4 +57,30 @@ export function readFrames(socket: Socket, onMessage: (message: unknown) => void
       onMessage(message);
     }
   });
+}
+
+function readExactly(fd: number, length: number): Buffer | undefined {
+  const buffer = Buffer.allocUnsafe(length);
+  for (let offset = 0; offset < length; ) {
+    const n = readSync(fd, buffer, offset, length - offset, null);
+    if (n === 0) return undefined;
+    offset += n;
+  }
+  return buffer;
+}
+
+/** One frame read with blocking reads (the child has nothing else to do); undefined at EOF. */
+export function readFrameSync(fd: number): unknown {
+  const header = readExactly(fd, HEADER);
+  if (!header) return undefined;
+  const size = header.readUInt32BE(0);
+  if (size > MAX_FRAME || size === 0) throw new Error(`control frame of ${size} bytes is not a message`);
+  const body = size === 1 ? Buffer.alloc(0) : readExactly(fd, size - 1);
+  if (!body) return undefined;
+  return decodeBody(header[4]!, body);
+}
+
+/** Writes a whole frame with blocking writes; returns once the kernel has it. */
+export function writeFrameSync(fd: number, frame: Buffer): void {
+  for (let offset = 0; offset < frame.length; ) offset += writeSync(fd, frame, offset, frame.length - offset);
 }

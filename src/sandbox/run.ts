@@ -197,7 +197,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     logLevel: logger.level,
   };
   control.on('error', () => control.destroy()); // a child that died early: the exit says why
-  control.write(encodeFrame(job));
+  control.write(encodeFrame(job, 'json'));
   feedStdin(child, spec.stdin);
 
   let overflow: MaxBufferError | undefined;
