@@ -115,7 +115,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   }
   plan.drop_groups = OptionalBool(options, "dropGroups");
   plan.no_new_privs = OptionalBool(options, "noNewPrivileges");
-  plan.private_mounts = (flags & CLONE_NEWNS) != 0;
+  // A mount namespace made together with a user namespace already turns shared mounts
+  // into slaves (the kernel's CL_SHARED_TO_SLAVE); only root without one must do it.
+  plan.private_mounts = (flags & CLONE_NEWNS) != 0 && (flags & CLONE_NEWUSER) == 0;
   plan.parent_pid = (flags & CLONE_NEWPID) != 0 ? 0 : getpid();
 
   Pipe sync, failure;
