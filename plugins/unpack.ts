@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, lstatSync, readSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, lutimesSync, readSync, utimesSync } from 'node:fs';
+import { posix } from 'node:path';
 
 import { UnpackSync, type ReadEntry } from 'tar';
 import { FILES, inject, LOGGER, Sandboxed, type Logger, type SandboxedPlugin, type SandboxFile } from 'reexecer';
@@ -43,6 +44,42 @@ class PathPolicy {
 }
 
 /**
+ * What tar leaves wrong, put right once everything is written, deepest first (as GNU tar
+ * delays them): a directory's mtime changes as its entries are created, chown(2) clears
+ * set-id bits that were set before it, mkdir(2) drops a directory's setgid, and symlink
+ * mtimes are never set. Each path is looked at again first: a later entry may have
+ * replaced it, and chmod would follow a symlink.
+ */
+class Attributes {
+  private readonly pending: { path: string; type: 'dir' | 'file' | 'symlink'; mode: number; mtime?: Date }[] = [];
+
+  note(entry: ReadEntry): void {
+    const type = entry.type === 'Directory' ? 'dir' : entry.type === 'SymbolicLink' ? 'symlink' : entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile' ? 'file' : undefined;
+    const mode = (entry.mode ?? 0) & 0o7777;
+    if (type === undefined || (type === 'file' && (mode & 0o6000) === 0)) return;
+    this.pending.push({ path: posix.join('/', entry.path), type, mode, mtime: entry.mtime });
+  }
+
+  apply(): void {
+    const depth = (path: string) => path.split('/').length;
+    for (const item of this.pending.sort((a, b) => depth(b.path) - depth(a.path))) {
+      let stat;
+      try {
+        stat = lstatSync(item.path);
+      } catch {
+        continue; // refused or replaced
+      }
+      if (item.type === 'symlink') {
+        if (stat.isSymbolicLink() && item.mtime) lutimesSync(item.path, item.mtime, item.mtime);
+      } else if (item.type === 'dir' ? stat.isDirectory() : stat.isFile()) {
+        chmodSync(item.path, item.mode);
+        if (item.type === 'dir' && item.mtime) utimesSync(item.path, item.mtime, item.mtime);
+      }
+    }
+  }
+}
+
+/**
  * GrootFS's job: untar a layer (plain or gzip) into the chroot dir as mapped root, keeping
  * modes, owners (through the map), mtimes, symlinks and hardlinks. Extraction is
  * synchronous so that each entry is on disk before the next one's path is checked.
@@ -58,19 +95,23 @@ export class Unpack implements SandboxedPlugin {
     const layer = this.files[0];
     if (!layer || this.files.length !== 1) throw new Error('unpack: pass exactly one layer tarball as a file');
     const result: UnpackResult = { entries: 0, bytesWritten: 0, warnings: 0 };
+    process.umask(0); // modes exactly as archived; this child exists for this run only
     const warn = (code: string, message: string) => {
       result.warnings++;
       if (result.warnings <= MAX_LOGGED_WARNINGS) this.log.warn({ code }, message);
     };
     const policy = new PathPolicy();
-    // chown(2) clears set-id bits, and tar chowns after it chmods: put them back at the end.
-    const setIdModes = new Map<string, number>();
+    const finish = new Attributes();
     const unpacker = new UnpackSync({
       cwd: '/',
       preservePaths: true,
       preserveOwner: process.getuid!() === 0,
       chmod: true,
       processUmask: 0,
+      // Directories and files the archive has no mode for (implicit parents): what tar(1)
+      // would create with the usual umask, not world-writable.
+      dmode: 0o755,
+      fmode: 0o644,
       filter: (path, entry) => {
         const refusal = policy.refusal(path, entry as ReadEntry);
         if (refusal) warn('TAR_ENTRY_REFUSED', refusal);
@@ -78,10 +119,8 @@ export class Unpack implements SandboxedPlugin {
       },
       onReadEntry: (entry: ReadEntry) => {
         result.entries++;
-        if (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile') {
-          result.bytesWritten += entry.size;
-          if (entry.mode !== undefined && (entry.mode & 0o6000) !== 0) setIdModes.set(entry.absolute ?? `/${entry.path}`, entry.mode & 0o7777);
-        }
+        if (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile') result.bytesWritten += entry.size;
+        finish.note(entry);
       },
       onwarn: warn,
     });
@@ -90,7 +129,7 @@ export class Unpack implements SandboxedPlugin {
       for (let chunk = Buffer.allocUnsafe(CHUNK), n; (n = readSync(layer.fd, chunk)) > 0; chunk = Buffer.allocUnsafe(CHUNK))
         unpacker.write(chunk.subarray(0, n));
       unpacker.end();
-      for (const [path, mode] of setIdModes) chmodSync(path, mode);
+      finish.apply();
     } finally {
       closeSync(layer.fd);
     }

@@ -1,8 +1,7 @@
 import { pino } from 'pino';
 
 import type { IdMappings } from '../native/id-mappings.js';
-import { NAMESPACES } from '../native/spawn.js';
-import type { PluginNamespace, UsernsOption } from '../plugins/options.js';
+import { PLUGIN_NAMESPACES, type PluginNamespace, type UsernsOption } from '../plugins/options.js';
 import { Reexecer } from '../plugins/reexecer.js';
 import { parse, parseMapping, UsageError } from './args.js';
 import { toJson } from './json.js';
@@ -33,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const userns: UsernsOption | undefined = uidMaps ? ({ uidMappings: uidMaps, gidMappings: gidMaps! } satisfies IdMappings) : values.subids ? 'subids' : values.userns ? true : undefined;
   const namespaces = values.ns as string[] | undefined;
   for (const ns of namespaces ?? [])
-    if (ns === 'user' || !NAMESPACES.includes(ns as never)) throw new UsageError(`unknown namespace ${JSON.stringify(ns)}: use uts, ipc, net, pid or mount (--userns for user)`, 'run');
+    if (!PLUGIN_NAMESPACES.includes(ns as PluginNamespace)) throw new UsageError(`unknown namespace ${JSON.stringify(ns)}: use uts, ipc, net, pid or mount (--userns for user)`, 'run');
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new UsageError('--timeout takes a positive number of milliseconds', 'run');
   const level = (values['log-level'] as string | undefined) ?? 'info';

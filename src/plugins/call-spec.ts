@@ -47,6 +47,17 @@ async function resolveUserns(userns: UsernsOption, defaults: MappingDefaults, id
   return userns as IdMappings;
 }
 
+/**
+ * `userns: true` on a class asks for a user namespace, not for particular maps: a call may
+ * name them (explicit maps, 'subids'). Maps the class names itself stay.
+ */
+function chooseUserns(declared: UsernsOption | undefined, call: UsernsOption | undefined, id: string): UsernsOption {
+  if (!declared || declared === true) return call || declared || false;
+  if (call && call !== true && call !== declared)
+    throw invalidOptions(`plugin "${id}" declares its own id maps (userns: ${typeof declared === 'string' ? `'${declared}'` : '{ ... }'}); a call cannot replace them`);
+  return declared;
+}
+
 function smaller(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
@@ -63,7 +74,7 @@ export async function toRunSpec(declared: SandboxedOptions, call: PluginCallSpec
   if (declared.userns && call.userns === false) throw invalidOptions(`plugin "${id}" declares a user namespace; a call cannot drop it`);
   if (call.userns !== undefined && call.userns !== false) validateSandboxedOptions({ id, userns: call.userns }, `reexec("${id}")`);
 
-  const userns = declared.userns || call.userns || false;
+  const userns = chooseUserns(declared.userns, call.userns, id);
   const namespaces = new Set<Namespace>([...(declared.namespaces ?? []), ...(call.namespaces ?? [])]);
   if (userns) namespaces.add('user');
   const hostname = call.hostname ?? declared.hostname;

@@ -14,7 +14,8 @@ export interface LoadPluginsOptions {
   manifest?: 'auto' | 'ignore';
 }
 
-function checkDir(dir: string): string {
+/** The absolute path of a plugin directory, or a clear error. */
+export function checkDir(dir: string): string {
   const absolute = resolve(dir);
   let isDir = false;
   try {

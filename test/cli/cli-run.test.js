@@ -145,7 +145,7 @@ test('run unpack --chroot DIR --file LAYER: the layer is unpacked, the result pr
 // maps are dropped for such classes, so --map-uid/--map-gid change nothing: the layer is
 // unpacked with root's self map (0 → 0), files of uid 33 fail to chown (warnings) and
 // the tree stays owned by host root instead of 100000+.
-test.failing('run unpack --map-uid/--map-gid: the maps apply to a plugin that declares userns: true', async (t) => {
+test('run unpack --map-uid/--map-gid: the maps apply to a plugin that declares userns: true', async (t) => {
   const d = dir(t);
   const layer = join(d, 'layer.tar');
   writeFileSync(layer, ustar([{ name: 'www', type: 'file', data: 'x', uid: 33, gid: 33 }]));
@@ -210,7 +210,7 @@ const BAD = [
 // BUG (src/cli/run.ts, the --ns check uses the native NAMESPACES list, which holds cgroup
 // (and any other the addon can create), instead of the plugin's PLUGIN_NAMESPACES): `--ns
 // cgroup` passes the usage check and fails later in toRunSpec with exit 1, not 2.
-test.failing('run --ns cgroup → exit 2 with the usage (only uts, ipc, net, pid and mount are plugin namespaces)', async (t) => {
+test('run --ns cgroup → exit 2 with the usage (only uts, ipc, net, pid and mount are plugin namespaces)', async (t) => {
   const r = await cli(['run', 'whoami', '--ns', 'cgroup']);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /Usage: reexecer run <id>/);

@@ -96,7 +96,7 @@ test('a call with bad explicit maps → invalid-options', async (t) => {
 // without a word: the child gets the default self map. `reexecer run unpack --map-uid ...`
 // is silently ignored the same way. Either the call's maps should apply (true only asks
 // for "a user namespace") or the call should be refused.
-test.failing('a call’s explicit maps on a class with userns: true are applied, not silently ignored', async (t) => {
+test('a call’s explicit maps on a class with userns: true are applied, not silently ignored', async (t) => {
   const result = await reexecer.reexec('rt-userns', { userns: ROOT_MAP }).catch((error) => error);
   if (result instanceof ReexecError) t.is(result.kind, 'invalid-options');
   else t.deepEqual(mapLines(result.value.uidMap), [[0, 100000, 65536]]);
