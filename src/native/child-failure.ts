@@ -1,3 +1,4 @@
+import { closeSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 
 /** Layout of ChildFailure in native/child_plan.h: char step[28]; int err. */
@@ -30,3 +31,16 @@ export function parseChildFailure(record: Buffer): ChildFailure | undefined {
   const step = record.toString('latin1', 0, nul >= 0 && nul < STEP_BYTES ? nul : STEP_BYTES);
   return { step, errno: record.readInt32LE(STEP_BYTES) };
 }
+
+/** Blocks until the child exec'd (the close-on-exec error pipe reads EOF) or failed. */
+export function readToEndSync(fd: number): Buffer {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(64);
+  try {
+    for (let n; (n = readSync(fd, buffer)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, n)));
+  } finally {
+    closeSync(fd);
+  }
+  return Buffer.concat(chunks);
+}
+

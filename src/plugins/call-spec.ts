@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { ReexecError, invalidOptions } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import { selfMappings, type IdMappings } from '../native/id-mappings.js';
-import type { Namespace } from '../native/spawn.js';
+import type { Namespace } from '../native/spawn-options.js';
 import { subIdMappings } from '../native/subids.js';
 import type { RunSpec } from '../sandbox/run.js';
 import { PLUGIN_NAMESPACES, validateSandboxedOptions, type PluginNamespace, type SandboxedOptions, type UsernsOption } from './options.js';
