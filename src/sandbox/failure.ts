@@ -1,0 +1,69 @@
+import { ReexecError, type ReexecErrorKind } from '../errors.js';
+import type { ChildExit } from '../native/spawn.js';
+import type { FailurePhase, ResultMessage } from '../protocol/messages.js';
+import { rebuildError } from '../protocol/serialized-error.js';
+import type { MaxBufferError } from './collect.js';
+
+const PHASE_KINDS: Record<FailurePhase, ReexecErrorKind> = {
+  import: 'plugin-threw',
+  unregistered: 'unregistered',
+  chroot: 'chroot',
+  run: 'plugin-threw',
+  serialize: 'serialization',
+};
+
+function phaseMessage(id: string, phase: FailurePhase, message: string): string {
+  switch (phase) {
+    case 'import':
+      return `importing the module that registers "${id}" failed in the child: ${message}`;
+    case 'unregistered':
+      return message;
+    case 'chroot':
+      return `sandbox "${id}": ${message}`;
+    case 'run':
+      return `sandboxed action "${id}" threw: ${message}`;
+    case 'serialize':
+      return `sandboxed action "${id}" returned a value that cannot cross the process boundary: ${message}`;
+  }
+}
+
+function phaseHint(phase: FailurePhase, code: unknown, userns: boolean): string | undefined {
+  if (phase === 'chroot' && code === 'EPERM' && !userns)
+    return 'chroot needs CAP_SYS_CHROOT: run as root, or ask for a new user namespace (cloneUserns / userns) so the child is root there.';
+  if (phase === 'chroot' && code === 'EACCES')
+    return 'The child cannot search a directory on the way to the chroot dir: with a user namespace it runs as the mapped host id. Make every directory on the path searchable (chmod o+x) or owned by the mapped root.';
+  if (phase === 'import') return 'Everything the action needs must be importable before the chroot; check the module on its own with node.';
+  return undefined;
+}
+
+export interface Outcome {
+  exit: ChildExit;
+  result: ResultMessage | undefined;
+  stderr: Buffer;
+  overflow?: MaxBufferError;
+}
+
+/** The error a finished run means, or undefined for a success: the first cause wins. */
+export function failure(id: string, spec: { signal?: AbortSignal; timeoutMs?: number }, outcome: Outcome, userns: boolean): ReexecError | undefined {
+  const { exit, result } = outcome;
+  const details = { exitCode: exit.exitCode, signal: exit.signal, stderr: outcome.stderr.toString() };
+  if (exit.aborted) return new ReexecError('aborted', `sandboxed action "${id}" was aborted`, { ...details, cause: spec.signal?.reason });
+  if (exit.timedOut) return new ReexecError('timeout', `sandboxed action "${id}" timed out after ${spec.timeoutMs} ms and was killed`, details);
+  if (outcome.overflow) return new ReexecError('max-buffer', `sandboxed action "${id}": ${outcome.overflow.message}; it was killed. Raise maxBuffer or write less`, details);
+  if (result?.type === 'failed') {
+    const cause = rebuildError(result.error);
+    return new ReexecError(PHASE_KINDS[result.phase], phaseMessage(id, result.phase, result.error.message), {
+      ...details,
+      cause,
+      code: typeof result.error.code === 'string' ? result.error.code : undefined,
+      hint: phaseHint(result.phase, result.error.code, userns),
+    });
+  }
+  if (exit.signal) return new ReexecError('killed', `sandboxed action "${id}" was killed by ${exit.signal}`, details);
+  if (!result || exit.exitCode !== 0) {
+    const tail = details.stderr.trim().split('\n').slice(-5).join('\n');
+    return new ReexecError('plugin-threw', `sandboxed action "${id}" exited with code ${exit.exitCode} before reporting a result${tail ? `:\n${tail}` : ''}`, details);
+  }
+  return undefined;
+}
+
