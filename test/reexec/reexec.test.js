@@ -6,16 +6,15 @@ import { join } from 'node:path';
 import test from 'ava';
 import { command, init, register, self } from 'reexecer/reexec';
 
-import { HERE as SANDBOX_FIXTURES, ROOT, asUser, run } from '../fixtures/sandbox/helpers.js';
+import { ROOT, run } from '../helpers/process.js';
+import { runJson } from '../helpers/users.js';
 
-const FIXTURES = join(SANDBOX_FIXTURES, '../reexec');
+const FIXTURES = join(ROOT, 'test/fixtures/reexec');
 const LOADER = join(FIXTURES, 'loader.mjs');
 
 /** Runs a fixture entry script with node (and `flags`) as `as`; returns its JSON output. */
-async function fixture(script, { flags = [], as = 'root' } = {}) {
-  const r = await run([...asUser(as), process.execPath, ...flags, join(FIXTURES, script)], { cwd: ROOT });
-  if (r.code !== 0) throw new Error(`${script} exited with ${r.code ?? r.signal}:\n${r.stderr}${r.stdout}`);
-  return JSON.parse(r.stdout);
+function fixture(script, { flags = [], as = 'root' } = {}) {
+  return runJson([process.execPath, ...flags, join(FIXTURES, script)], { as, what: script });
 }
 
 // ---- the registry, in this worker ----

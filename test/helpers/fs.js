@@ -1,0 +1,23 @@
+// Temporary directories of the test suites.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A fresh directory under the system temp dir, chmod'ed to `mode` when given (else mkdtemp's 0700). */
+export function makeTempDir(prefix, mode) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (mode !== undefined) chmodSync(dir, mode);
+  return dir;
+}
+
+/** Removes a directory tree; a missing one is fine. */
+export function removeDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A temporary directory removed when test `t` ends. */
+export function tempDir(t, prefix = 'reexecer-test-', mode = undefined) {
+  const dir = makeTempDir(prefix, mode);
+  t.teardown(() => removeDir(dir));
+  return dir;
+}
