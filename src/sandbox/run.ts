@@ -2,7 +2,6 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 
 import { ReexecError } from '../errors.js';
@@ -15,6 +14,7 @@ import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
 import { collect, MaxBufferError } from './collect.js';
 import { openExtraFiles } from './extra-files.js';
 import { failure } from './failure.js';
+import { quietFor } from './quiet.js';
 import { relog, relayLogger } from './relog.js';
 import type { Registration } from './types.js';
 
@@ -51,7 +51,7 @@ export interface RunResult {
 }
 
 export const DEFAULT_MAX_BUFFER = 100 * 1024 * 1024;
-/** How long streams may stay open after the child exited (a grandchild holding them). */
+/** How long streams may stay silent and open after the child exited (a grandchild holding them). */
 const STREAM_GRACE_MS = 1000;
 
 function checkChrootDir(dir: string): string {
@@ -147,9 +147,9 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     });
   const streams = Promise.all([gather(child.stdout!, 'stdout'), gather(child.stderr!, 'stderr'), readResult(control), relog(log, relayLogger(logger, id, child.pid))]);
   const exit = await child.exited;
-  const grace = new AbortController();
-  const settled = await Promise.race([streams, delay(STREAM_GRACE_MS, undefined, { signal: grace.signal }).then(() => undefined, () => undefined)]);
-  grace.abort(); // a pending grace timer would hold the event loop open for a second
+  const grace = quietFor(STREAM_GRACE_MS, [child.stdout, child.stderr, control, log]);
+  const settled = await Promise.race([streams, grace.quiet.then(() => undefined)]);
+  grace.cancel();
   if (!settled) [child.stdout, child.stderr, control, log].forEach((s) => s?.destroy());
   const [stdout, stderr, result] = settled ?? (await streams);
 
