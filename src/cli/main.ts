@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 import { ReexecError } from '../errors.js';
 import { UsageError } from './args.js';
-import { doctor } from './doctor.js';
-import { list } from './list.js';
-import { manifest } from './manifest.js';
-import { run } from './run.js';
 import { USAGE } from './usage.js';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { list, run, doctor, manifest };
+type Command = (argv: string[]) => Promise<number>;
+
+// Loaded on demand: `run` should not pay for what `doctor` imports, nor the reverse.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  list: async () => (await import('./list.js')).list,
+  run: async () => (await import('./run.js')).run,
+  doctor: async () => (await import('./doctor.js')).doctor,
+  manifest: async () => (await import('./manifest.js')).manifest,
+};
 
 /** Runs the CLI; returns the exit code (2 for bad arguments, 1 for failures). */
 export async function main(argv: string[]): Promise<number> {
@@ -16,13 +20,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE.main}\n`);
     return command === undefined ? 2 : 0;
   }
-  const handler = COMMANDS[command];
-  if (!handler) {
+  const load = COMMANDS[command];
+  if (!load) {
     process.stderr.write(`reexecer: unknown command ${JSON.stringify(command)}\n\n${USAGE.main}\n`);
     return 2;
   }
   try {
-    const code = await handler(rest);
+    const code = await (await load())(rest);
     if (code === -1) process.stdout.write(`${USAGE[command]}\n`);
     return Math.max(code, 0);
   } catch (error) {

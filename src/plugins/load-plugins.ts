@@ -7,7 +7,7 @@ import { lookup, registerFrom } from '../sandbox/registry.js';
 import { sandboxedOptions } from './decorator.js';
 import { listPluginFiles, type PluginFile } from './discovery.js';
 import { buildManifest, isFresh, readManifest, writeManifest, type Manifest } from './manifest.js';
-import { allPlugins, recordPlugin, type PluginInfo } from './plugin-registry.js';
+import { pluginInfo, pluginsOf, recordPlugin, type PluginInfo } from './plugin-registry.js';
 
 export interface LoadPluginsOptions {
   /** 'auto' (default): use a fresh manifest, rebuild a stale one; 'ignore': always import. */
@@ -38,10 +38,10 @@ async function importFile(file: PluginFile): Promise<PluginInfo[]> {
   }
   for (const [name, value] of Object.entries(exports)) {
     const options = sandboxedOptions(value);
-    const info = options && allPlugins().find((p) => p.id === options.id);
+    const info = options && pluginInfo(options.id);
     if (info && info.module === url) info.exportName ??= name;
   }
-  return allPlugins().filter((p) => p.module === url);
+  return pluginsOf(url);
 }
 
 function runsOnlyInTheChild(id: string) {

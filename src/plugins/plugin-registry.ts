@@ -16,8 +16,22 @@ const KEY = Symbol.for('reexecer.plugins.registry');
 const plugins: Map<string, PluginInfo> = ((globalThis as Record<symbol, unknown>)[KEY] as Map<string, PluginInfo>) ??
   ((globalThis as Record<symbol, unknown>)[KEY] = new Map<string, PluginInfo>());
 
+// By module, so that a directory of n files is not n scans of the registry.
+const BY_MODULE = Symbol.for('reexecer.plugins.byModule');
+const byModule: Map<string, PluginInfo[]> = ((globalThis as Record<symbol, unknown>)[BY_MODULE] as Map<string, PluginInfo[]>) ??
+  ((globalThis as Record<symbol, unknown>)[BY_MODULE] = new Map<string, PluginInfo[]>());
+
 export function recordPlugin(info: PluginInfo): void {
+  const previous = plugins.get(info.id);
+  if (previous) byModule.set(previous.module, pluginsOf(previous.module).filter((p) => p !== previous));
   plugins.set(info.id, info);
+  if (!byModule.has(info.module)) byModule.set(info.module, []);
+  byModule.get(info.module)!.push(info);
+}
+
+/** The plugins a module declares. */
+export function pluginsOf(module: string): PluginInfo[] {
+  return [...(byModule.get(module) ?? [])];
 }
 
 export function pluginInfo(id: string): PluginInfo | undefined {
