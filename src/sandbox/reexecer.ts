@@ -44,8 +44,9 @@ export function newReexecer(logger: Logger, opts: ReexecerOptions = {}): Sandbox
       if (!registration) throw new ReexecError('unregistered', `unregistered command: ${id}`);
       const { cloneUserns, ...rest } = spec;
       // Loaded on first use: the child imports this package only to register, and every
-      // child start pays for what it imports.
-      const { runSandboxed } = await import('./run.js');
+      // child start pays for what it imports. Spelled from the parent folder so that the
+      // same specifier resolves from dist/bundles/, where this entry is bundled.
+      const { runSandboxed } = await import('../sandbox/run.js');
       const result = await runSandboxed(
         registration,
         { ...rest, namespaces: cloneUserns ? ['user'] : [], idMappings: cloneUserns ? opts.idMappings : undefined, idMapper: opts.idMapper },
