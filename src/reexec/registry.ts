@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 import { ReexecError } from '../errors.js';
+import { inheritedExecArgv } from './exec-argv.js';
 import { assertSafeName } from './names.js';
 
 /** A function another copy of this program runs when its argv[0] is the function's name. */
@@ -56,6 +57,6 @@ export function command(name: string, args: readonly string[] = [], options: Spa
   if (!initialized)
     throw new ReexecError('invalid-options', `command(${JSON.stringify(name)}) before init(): call \`if (init()) process.exit(0)\` at the top of the entry script, or the child would reexec forever`);
   const script = process.argv[1];
-  if (script === undefined) throw new ReexecError('invalid-options', 'command() needs an entry script: this process was started without one (node -e or a REPL)');
-  return spawn(self(), [...process.execArgv, script, ...args], { ...options, argv0: name });
+  if (script === undefined || process.execArgv.some((f) => /^(-e|--eval|-p|--print|-pe)(=|$)/.test(f))) throw new ReexecError('invalid-options', 'command() needs an entry script: this process was started without one (node -e, -p or a REPL), so there is no program to run again');
+  return spawn(self(), [...inheritedExecArgv(), script, ...args], { ...options, argv0: name });
 }

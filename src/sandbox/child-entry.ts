@@ -1,18 +1,12 @@
 import { fileURLToPath } from 'node:url';
 
+export { inheritedExecArgv as childExecArgv } from '../reexec/exec-argv.js';
+
 /**
  * The runtime the child execs: src/child/main.ts bundled with pino into one file, because
  * every child start pays for its imports (pino alone: 26 ms as files, 8 ms bundled).
  */
 export const CHILD_ENTRY = fileURLToPath(new URL('../child/runtime.js', import.meta.url));
-
-/**
- * Node flags the child repeats so that it can import what the host could (`--import tsx`,
- * `--experimental-*`), without those that would make it wait for a debugger or share a port.
- */
-export function childExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
-  return execArgv.filter((flag) => !/^--(inspect|debug)/.test(flag));
-}
 
 /**
  * The parent's environment does not reach the child: only NODE_OPTIONS, which may carry
