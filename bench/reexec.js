@@ -30,7 +30,7 @@ import { newReexecer } from 'reexecer/sandbox';
 import './lib/noop-action.js';
 import { lookup } from '../dist/sandbox/registry.js';
 import { runSandboxed } from '../dist/sandbox/run.js';
-import { fmt, interleave, machine, median, msSince, now, options, ratioMedian, rounded, stats, table, timeProcess } from './lib/stats.js';
+import { childPhases, fmt, interleave, machine, median, msSince, now, options, ratioMedian, rounded, stats, table, timeProcess } from './lib/stats.js';
 
 const TARGET_RATIO = 1.3;
 const USAGE = 'usage: node bench/reexec.js [--pairs N] [--warmup N] [--import-rounds N]';
@@ -83,13 +83,11 @@ if (logLines !== expectedLines) throw new Error(`the parent's logger got ${logLi
 // Where the child's time goes (medians over the rounds of each phase).
 const runs = raw.runSandboxed;
 const phase = (f) => median(runs.map(f));
+const { action, ...child } = childPhases(runs);
 const breakdown = {
   spawn: phase((r) => r.spawnedMs), // parent: the call until the child is exec'd (clone3, maps written)
-  nodeStartToRuntimeLoaded: phase((r) => r.timings.runtimeLoaded), // child: node boot + the runtime bundle
-  jobReceived: phase((r) => r.timings.jobReceived - r.timings.runtimeLoaded), // the job frame over fd 3
-  moduleImport: phase((r) => r.timings.moduleImported - r.timings.jobReceived), // the module registering the id
-  chroot: phase((r) => r.timings.rootChanged - r.timings.moduleImported), // logger + chroot + chdir
-  run: phase((r) => r.timings.actionDone - r.timings.rootChanged), // the action, log flushed
+  ...child,
+  run: action, // the action, log flushed
   exitAndTeardown: phase((r) => r.durationMs - r.spawnedMs - r.timings.actionDone), // report, exit, reap, streams
   total: phase((r) => r.durationMs),
 };

@@ -37,7 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Reexecer } from 'reexecer';
 
-import { fmt, interleave, machine, median, msSince, now, options, rounded, stats, table, timeProcess } from './lib/stats.js';
+import { childPhases, fmt, interleave, machine, median, msSince, now, options, rounded, stats, table, timeProcess } from './lib/stats.js';
 import { writeLayerTar } from './lib/tar-tree.js';
 
 const TARGET_RATIO = 0.5;
@@ -158,12 +158,10 @@ const throughputRatios = samples.ours.map((v, i) => mbps(v) / mbps(samples.gnu[i
 const bestRatio = mbps(Math.min(...samples.ours)) / mbps(Math.min(...samples.gnu));
 const runs = raw.ours;
 const phase = (f) => median(runs.map(f));
+const { action: unpackMs, ...child } = childPhases(runs);
 const breakdown = {
-  nodeStartToRuntimeLoaded: phase((r) => r.timings.runtimeLoaded),
-  jobReceived: phase((r) => r.timings.jobReceived - r.timings.runtimeLoaded),
-  moduleImport: phase((r) => r.timings.moduleImported - r.timings.jobReceived),
-  chroot: phase((r) => r.timings.rootChanged - r.timings.moduleImported),
-  unpack: phase((r) => r.timings.actionDone - r.timings.rootChanged),
+  ...child,
+  unpack: unpackMs,
   restOfCall: phase((r) => r.ms - r.timings.actionDone),
 };
 const seconds = msSince(started) / 1000;

@@ -149,3 +149,19 @@ export function table(header, rows) {
   console.log(line(header));
   for (const row of rows) console.log(line(row));
 }
+
+/**
+ * Medians of the child's phases from runSandboxed/reexec results ({ timings } in ms since
+ * the child's start): node boot + runtime bundle, job over fd 3, module import, logger +
+ * chroot, the action. The benches add their own parent-side phases around these.
+ */
+export function childPhases(results) {
+  const phase = (f) => median(results.map((r) => f(r.timings)));
+  return {
+    nodeStartToRuntimeLoaded: phase((t) => t.runtimeLoaded),
+    jobReceived: phase((t) => t.jobReceived - t.runtimeLoaded),
+    moduleImport: phase((t) => t.moduleImported - t.jobReceived),
+    chroot: phase((t) => t.rootChanged - t.moduleImported),
+    action: phase((t) => t.actionDone - t.rootChanged),
+  };
+}
