@@ -8,6 +8,8 @@
         "native/errors.cc",
         "native/exit_watcher.cc",
         "native/in_child.cc",
+        "native/landlock.cc",
+        "native/seccomp.cc",
         "native/spawn.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -2,6 +2,8 @@
 
 #include "exit_watcher.h"
 #include "in_child.h"
+#include "landlock.h"
+#include "seccomp.h"
 #include "spawn.h"
 
 namespace reexecer {
@@ -16,6 +18,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("capEff", Napi::Function::New<CapEff>(env, "capEff"));
   exports.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
   exports.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
+  exports.Set("installSeccomp", Napi::Function::New<InstallSeccomp>(env, "installSeccomp"));
+  exports.Set("seccompRefused", Napi::Function::New<SeccompRefused>(env, "seccompRefused"));
+  exports.Set("landlockAbi", Napi::Function::New<LandlockAbiJs>(env, "landlockAbi"));
+  exports.Set("landlockPrepare", Napi::Function::New<LandlockPrepare>(env, "landlockPrepare"));
+  exports.Set("landlockEnforce", Napi::Function::New<LandlockEnforce>(env, "landlockEnforce"));
   return exports;
 }
 

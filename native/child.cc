@@ -2,6 +2,7 @@
 // raw syscalls and stack memory, every result checked, any failure reported through the
 // error pipe as (step, errno) and followed by _exit.
 #include "child_plan.h"
+#include "landlock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,11 +135,17 @@ void RunChild(const ChildPlan& plan) {
   }
   DieWithParent(plan);
   if (plan.no_new_privs) Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl-no-new-privs");
+  if (plan.landlock_scope) Check(LandlockScopeSelf(), "landlock-scope");
   if (plan.cwd != nullptr) Check(chdir(plan.cwd), "chdir");  // as the target user, like runc
 
   ArrangeFds(plan);
   CloseOthers(plan);
   ResetSignals();
+  // Last, so that nothing above runs against them; lowering a limit needs no privilege.
+  for (int i = 0; i < plan.rlimit_count; ++i) {
+    struct rlimit limit = {plan.rlimits[i].soft, plan.rlimits[i].hard};
+    Check(setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource), &limit), "setrlimit");
+  }
   execve(plan.file, plan.argv, plan.envp);
   Fail("execve");
 }

@@ -12,7 +12,12 @@ export type ReexecErrorKind =
   | 'aborted'
   | 'serialization'
   | 'max-buffer'
-  | 'protocol';
+  | 'protocol'
+  | 'limit'
+  | 'landlock-unavailable';
+
+/** The limit that stopped a child (see Limits). */
+export type LimitName = 'cpu' | 'memory' | 'fileSize' | 'openFiles' | 'processes';
 
 export interface ReexecErrorDetails {
   cause?: unknown;
@@ -25,6 +30,8 @@ export interface ReexecErrorDetails {
   stderr?: string;
   /** Actionable advice, already part of the message. */
   hint?: string;
+  /** kind 'limit': which limit stopped the child. */
+  limit?: LimitName;
 }
 
 const BRAND = Symbol.for('reexecer.ReexecError');
@@ -48,12 +55,13 @@ export class ReexecError extends Error {
   readonly signal?: NodeJS.Signals | null;
   readonly stderr?: string;
   readonly hint?: string;
+  readonly limit?: LimitName;
 
   constructor(kind: ReexecErrorKind, message: string, details: ReexecErrorDetails = {}) {
     super(details.hint ? `${message}\n${details.hint}` : message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
     Object.defineProperty(this, BRAND, { value: true });
-    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint'] as const) {
+    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint', 'limit'] as const) {
       if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true });
     }
   }

@@ -1,7 +1,9 @@
 // The program the sandbox layer execs: argv[0] is the id, fd 3 the control socket, fd 4
 // the log socket, fds 5.. the passed files. It loads everything it will need before any
 // chroot (after it, there is no node_modules and no /proc), then runs the action.
-import { chroot, pivotRoot } from '../native/in-child.js';
+import { join } from 'node:path';
+
+import { chroot, installSeccomp, landlockEnforce, landlockPrepare, pivotRoot } from '../native/in-child.js';
 import { FIRST_FILE_FD, LOG_FD, type ChildTimings, type FailurePhase, type JobMessage } from '../protocol/messages.js';
 import { serializeError } from '../protocol/serialized-error.js';
 import { lookup } from '../sandbox/registry.js';
@@ -34,10 +36,20 @@ async function runJob(job: JobMessage, timings: ChildTimings): Promise<unknown> 
   const registration = lookup(id);
   if (!registration) throw new PhaseError('unregistered', new Error(`unregistered command: ${id} (${job.module} did not register it in the child)`));
   const logger = createChildLogger(LOG_FD, job.logLevel);
+  // Landlock's rules hold inodes, opened while the host's paths still resolve; it is
+  // enforced after the root change (a Landlock domain may not pivot_root), and the filter
+  // last, since it refuses chroot and mount.
+  const { landlock } = job;
+  if (landlock) {
+    const host = (paths: string[]) => paths.map((p) => join(job.chrootDir ?? '/', p));
+    await phase('contain', () => landlockPrepare(host(landlock.read), host(landlock.write)));
+  }
   if (job.chrootDir !== undefined) {
     await phase('chroot', () => (job.pivotRoot ? pivotRoot(job.chrootDir!) : chroot(job.chrootDir!)));
   }
   timings.rootChanged = now();
+  if (landlock) await phase('contain', () => landlockEnforce());
+  if (job.seccomp) await phase('contain', () => installSeccomp());
   const files = job.files.map((path, i) => ({ fd: FIRST_FILE_FD + i, path }));
   const value = await phase('run', () => registration.action(logger, files, ...job.args));
   logger.flush();

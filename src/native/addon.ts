@@ -14,6 +14,9 @@ export interface NativeSpawnOptions {
   gid?: number;
   dropGroups: boolean;
   noNewPrivileges: boolean;
+  landlockScope?: boolean;
+  /** [resource, soft, hard]; -1 for RLIM_INFINITY. */
+  rlimits?: [number, number, number][];
 }
 
 export interface NativeSpawnResult {
@@ -32,7 +35,7 @@ export interface NativeExitWatcher {
 
 export interface Addon {
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
-  ExitWatcher: new (pidfd: number, onExit: (exitCode: number | null, signal: number | null) => void) => NativeExitWatcher;
+  ExitWatcher: new (pidfd: number, onExit: (exitCode: number | null, signal: number | null, cpuMs: number) => void) => NativeExitWatcher;
   chroot(dir: string): void;
   pivotRoot(dir: string): void;
   sethostname(name: string): void;
@@ -40,6 +43,11 @@ export interface Addon {
   capEff(): bigint;
   pipe(): [number, number];
   socketpair(): [number, number];
+  installSeccomp(): void;
+  seccompRefused(): string[];
+  landlockAbi(): number;
+  landlockPrepare(read: string[], write: string[]): void;
+  landlockEnforce(): number;
 }
 
 /** The error the addon throws when a syscall fails. */

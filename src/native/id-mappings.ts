@@ -67,3 +67,9 @@ export function selfMappings(uid = process.geteuid!(), gid = process.getegid!())
 export function isSelfMap(mappings: readonly IdMapping[], ownId: number): boolean {
   return mappings.length === 1 && mappings[0]!.hostId === ownId && mappings[0]!.size === 1;
 }
+
+/** The host id that `id` inside the namespace is, if mapped. */
+export function hostIdOf(mappings: readonly IdMapping[], id: number): number | undefined {
+  const m = mappings.find((m) => id >= m.namespaceId && id < m.namespaceId + m.size);
+  return m && m.hostId + (id - m.namespaceId);
+}

@@ -28,3 +28,15 @@ export const sethostname = (name: string): void => run('spawn', () => addon.seth
 export const mountProc = (target: string): void => run('spawn', () => addon.mountProc(target));
 /** The effective capability set, readable without /proc. */
 export const capEff = (): bigint => addon.capEff();
+
+/**
+ * The default seccomp filter on every thread (and all the process starts later); see
+ * native/seccomp.cc for what it refuses and why.
+ */
+export const installSeccomp = (): void => run('spawn', () => addon.installSeccomp());
+/** The syscalls the default filter refuses with EPERM. */
+export const seccompRefused = (): string[] => addon.seccompRefused();
+/** Before the chroot: a Landlock ruleset allowing only these trees (host paths). */
+export const landlockPrepare = (read: string[], write: string[]): void => run('spawn', () => addon.landlockPrepare(read, write));
+/** After the chroot: every thread restricted; returns how many threads block signals and stay out (Node's inspector thread). */
+export const landlockEnforce = (): number => run('spawn', () => addon.landlockEnforce());

@@ -2,6 +2,7 @@ import { invalidOptions } from '../errors.js';
 import { CLONE_FLAGS } from './addon.js';
 import type { IdMapper } from './id-mapper.js';
 import type { IdMappings } from './id-mappings.js';
+import { validateLimits, type Limits } from './limits.js';
 
 export type Namespace = keyof typeof CLONE_FLAGS;
 export const NAMESPACES = Object.keys(CLONE_FLAGS) as Namespace[];
@@ -30,6 +31,10 @@ export interface SpawnSandboxedOptions {
   /** Needs the `uts` namespace. */
   hostname?: string;
   noNewPrivileges?: boolean;
+  /** rlimits set just before exec; `processes` needs the user namespace (see README). */
+  limits?: Limits;
+  /** Landlock scoping (ABI >= 6): the child cannot signal or reach abstract unix sockets outside. */
+  landlockScope?: boolean;
   stdio?: readonly [StdioOption, StdioOption, StdioOption];
   /** Become fds 3, 4, ... in the child. */
   extraFds?: readonly ExtraFdOption[];
@@ -55,6 +60,13 @@ export function validateSpawnOptions(options: SpawnSandboxedOptions): void {
   if ((options.uid === undefined) !== (options.gid === undefined)) throw invalidOptions('give uid and gid together');
   if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0))
     throw invalidOptions('timeoutMs must be a positive number of milliseconds');
+  if (options.limits !== undefined) {
+    validateLimits(options.limits, 'spawn');
+    // The kernel counts RLIMIT_NPROC per user per user namespace: without a new one it
+    // counts every process of the host user (and never host root's).
+    if (options.limits.processes !== undefined && !has('user'))
+      throw invalidOptions('limits.processes needs the user namespace: the kernel counts it per user per user namespace (add "user" to namespaces)');
+  }
   const fdCount = 3 + (options.extraFds?.length ?? 0);
   if (fdCount > MAX_CHILD_FDS) throw invalidOptions(`at most ${MAX_CHILD_FDS - 3} extraFds can be passed`);
   for (const v of [...(options.stdio ?? []), ...(options.extraFds ?? [])])

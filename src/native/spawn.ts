@@ -6,10 +6,11 @@ import { ReexecError, invalidOptions } from '../errors.js';
 import { addon, CLONE_FLAGS, isSyscallError, type NativeExitWatcher } from './addon.js';
 import { errnoName } from './errno.js';
 import { defaultIdMapper } from './id-mapper.js';
-import { mapsNamespaceId, selfMappings, validateIdMappings, type IdMappings } from './id-mappings.js';
+import { hostIdOf, mapsNamespaceId, selfMappings, validateIdMappings, type IdMappings } from './id-mappings.js';
 import { parseChildFailure, readToEnd, readToEndSync } from './child-failure.js';
 import { FdPlan } from './fd-plan.js';
 import { mapAndRelease } from './release.js';
+import { rlimitsOf } from './limits.js';
 import { signalName, signalNumber } from './signals.js';
 import { envArray, validateSpawnOptions, type SpawnSandboxedOptions } from './spawn-options.js';
 import { resolveExecutable } from './resolve-executable.js';
@@ -23,6 +24,8 @@ export interface ChildExit {
   signal: NodeJS.Signals | null;
   timedOut: boolean;
   aborted: boolean;
+  /** CPU time the child (and the children it waited for) used, user + system. */
+  cpuMs: number;
 }
 
 export interface SandboxedChild {
@@ -68,6 +71,8 @@ export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<Sa
   const gid = options.gid ?? (userns ? 0 : undefined);
   if (mappings && !mapsNamespaceId(mappings.uidMappings, uid!)) throw invalidOptions(`uid ${uid} is not mapped by uidMappings: map it or choose a mapped uid`);
   if (mappings && !mapsNamespaceId(mappings.gidMappings, gid!)) throw invalidOptions(`gid ${gid} is not mapped by gidMappings: map it or choose a mapped gid`);
+  if (options.limits?.processes !== undefined && hostIdOf(mappings!.uidMappings, uid!) === 0)
+    throw invalidOptions('limits.processes cannot bind a child whose uid is host root (the kernel exempts it): map the namespace uid to an unprivileged host uid');
   if (options.signal?.aborted) throw new ReexecError('aborted', 'aborted before the child was spawned', { cause: options.signal.reason });
 
   const env = envArray(options.env);
@@ -90,6 +95,8 @@ export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<Sa
       gid,
       dropGroups: uid !== undefined,
       noNewPrivileges: options.noNewPrivileges ?? false,
+      landlockScope: options.landlockScope ?? false,
+      rlimits: rlimitsOf(options.limits),
     });
   } catch (error) {
     fds.closeAll();
@@ -127,10 +134,10 @@ async function supervise(
   let aborted = false;
   let resolveExit!: (exit: ChildExit) => void;
   const exited = new Promise<ChildExit>((resolve) => (resolveExit = resolve));
-  const watcher: NativeExitWatcher = new addon.ExitWatcher(spawned.pidfd, (exitCode, signal) => {
+  const watcher: NativeExitWatcher = new addon.ExitWatcher(spawned.pidfd, (exitCode, signal, cpuMs) => {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
-    resolveExit({ exitCode, signal: signalName(signal), timedOut, aborted });
+    resolveExit({ exitCode, signal: signalName(signal), timedOut, aborted, cpuMs });
   });
   const onAbort = () => {
     aborted = true;

@@ -2,10 +2,13 @@ import type { Readable } from 'node:stream';
 
 import { ReexecError, invalidOptions } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
+import { tighterLandlock, type LandlockOption } from '../native/landlock.js';
+import { tighterLimits, type Limits } from '../native/limits.js';
 import { selfMappings, type IdMappings } from '../native/id-mappings.js';
 import type { Namespace } from '../native/spawn-options.js';
 import { subIdMappings } from '../native/subids.js';
 import type { RunSpec } from '../sandbox/run.js';
+import { validateContainment } from '../sandbox/containment.js';
 import { PLUGIN_NAMESPACES, validateSandboxedOptions, type PluginNamespace, type SandboxedOptions, type UsernsOption } from './options.js';
 
 /** One call of a plugin. What the class declares is a floor: a call adds, never drops. */
@@ -27,6 +30,12 @@ export interface PluginCallSpec {
   signal?: AbortSignal;
   /** Capped by the class's timeoutMs. */
   timeoutMs?: number;
+  /** Each may only lower the class's. */
+  limits?: Limits;
+  /** true turns the filter on for a class that declares seccomp: false; false is refused when the class has it on. */
+  seccomp?: boolean;
+  /** Narrows the class's trees, or confines a class that declares none. */
+  landlock?: LandlockOption;
 }
 
 export interface MappingDefaults {
@@ -74,6 +83,10 @@ export async function toRunSpec(declared: SandboxedOptions, call: PluginCallSpec
   if (declared.userns && call.userns === false) throw invalidOptions(`plugin "${id}" declares a user namespace; a call cannot drop it`);
   if (call.userns !== undefined && call.userns !== false) validateSandboxedOptions({ id, userns: call.userns }, `reexec("${id}")`);
 
+  const where = `reexec("${id}")`;
+  validateContainment(call, where);
+  if (call.seccomp === false && declared.seccomp !== false)
+    throw invalidOptions(`${where}: seccomp: false would loosen plugin "${id}", which keeps the default filter; declare seccomp: false on the class to run without it`);
   const userns = chooseUserns(declared.userns, call.userns, id);
   const namespaces = new Set<Namespace>([...(declared.namespaces ?? []), ...(call.namespaces ?? [])]);
   if (userns) namespaces.add('user');
@@ -95,5 +108,8 @@ export async function toRunSpec(declared: SandboxedOptions, call: PluginCallSpec
     maxBuffer: call.maxBuffer,
     signal: call.signal,
     timeoutMs: smaller(declared.timeoutMs, call.timeoutMs),
+    limits: tighterLimits(declared.limits, call.limits, where),
+    seccomp: call.seccomp ?? declared.seccomp ?? true,
+    landlock: tighterLandlock(declared.landlock, call.landlock, where),
   };
 }

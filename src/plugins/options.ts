@@ -1,6 +1,9 @@
 import { ReexecError } from '../errors.js';
 import type { IdMappings } from '../native/id-mappings.js';
 import { validateIdMappings } from '../native/id-mappings.js';
+import type { LandlockOption } from '../native/landlock.js';
+import type { Limits } from '../native/limits.js';
+import { validateContainment } from '../sandbox/containment.js';
 
 /** Namespaces a plugin may ask for besides the user namespace (`userns`). */
 export type PluginNamespace = 'uts' | 'ipc' | 'net' | 'pid' | 'mount';
@@ -25,10 +28,16 @@ export interface SandboxedOptions {
   noNewPrivileges?: boolean;
   /** An upper bound for every call. */
   timeoutMs?: number;
+  /** Upper bounds for every call (a call may lower them); see README "Security model". */
+  limits?: Limits;
+  /** false: no default seccomp filter (a call may turn it back on, not off). */
+  seccomp?: boolean;
+  /** Only these trees are accessible (paths as the sandbox sees them); needs Landlock ABI >= 6. */
+  landlock?: LandlockOption;
 }
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const KEYS = new Set(['id', 'chroot', 'userns', 'namespaces', 'hostname', 'pivotRoot', 'noNewPrivileges', 'timeoutMs']);
+const KEYS = new Set(['id', 'chroot', 'userns', 'namespaces', 'hostname', 'pivotRoot', 'noNewPrivileges', 'timeoutMs', 'limits', 'seccomp', 'landlock']);
 
 function invalid(where: string, field: string, message: string): ReexecError {
   return new ReexecError('invalid-options', `${where}: ${field} ${message}`);
@@ -42,7 +51,7 @@ export function validateSandboxedOptions(options: unknown, where: string): asser
   for (const key of Object.keys(o)) if (!KEYS.has(key)) throw invalid(where, key, `is not an option (known: ${[...KEYS].join(', ')})`);
   if (typeof o.id !== 'string' || !ID_PATTERN.test(o.id))
     throw invalid(where, 'id', `must match ${ID_PATTERN} (it becomes the child's argv[0]), got ${JSON.stringify(o.id)}`);
-  for (const key of ['chroot', 'pivotRoot', 'noNewPrivileges'] as const)
+  for (const key of ['chroot', 'pivotRoot', 'noNewPrivileges', 'seccomp'] as const)
     if (o[key] !== undefined && typeof o[key] !== 'boolean') throw invalid(where, key, `must be a boolean, got ${JSON.stringify(o[key])}`);
   if (o.userns !== undefined && typeof o.userns !== 'boolean' && o.userns !== 'subids') {
     const maps = o.userns as IdMappings;
@@ -67,4 +76,5 @@ export function validateSandboxedOptions(options: unknown, where: string): asser
   if (o.pivotRoot === true && o.chroot !== true) throw invalid(where, 'pivotRoot', 'needs chroot: true');
   if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && Number.isFinite(o.timeoutMs) && o.timeoutMs > 0))
     throw invalid(where, 'timeoutMs', `must be a positive number, got ${JSON.stringify(o.timeoutMs)}`);
+  validateContainment(o, where);
 }

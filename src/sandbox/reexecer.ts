@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
+import type { LandlockOption } from '../native/landlock.js';
+import type { Limits } from '../native/limits.js';
 import { lookup } from './registry.js';
 
 /** GrootFS's ReexecSpec, plus what a Node caller needs (env, maxBuffer, allowDirectories). */
@@ -23,6 +25,12 @@ export interface ReexecSpec {
   maxBuffer?: number;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** rlimits; a child stopped by one fails with kind 'limit' and `error.limit`. */
+  limits?: Limits;
+  /** false turns the default seccomp filter off. */
+  seccomp?: boolean;
+  /** Only these trees (as the sandbox sees them) are accessible; kind 'landlock-unavailable' where the kernel cannot. */
+  landlock?: LandlockOption;
 }
 
 export interface SandboxReexecer {

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -7,11 +7,14 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
+import { landlockAbi, LANDLOCK_MIN_ABI, requireLandlock, type LandlockOption } from '../native/landlock.js';
+import { heapFlags, type Limits } from '../native/limits.js';
 import { spawnSandboxed, type Namespace, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, readFrames } from '../protocol/frames.js';
 import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messages.js';
 import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
 import { collect, MaxBufferError } from './collect.js';
+import { validateContainment } from './containment.js';
 import { openExtraFiles } from './extra-files.js';
 import { failure } from './failure.js';
 import { quietFor } from './quiet.js';
@@ -32,6 +35,12 @@ export interface RunSpec {
   idMapper?: IdMapper;
   hostname?: string;
   noNewPrivileges?: boolean;
+  /** rlimits for the child (see Limits); a child stopped by one fails with kind 'limit'. */
+  limits?: Limits;
+  /** false turns the default seccomp filter off. */
+  seccomp?: boolean;
+  /** Only these trees (as the sandbox sees them) are accessible; needs Landlock ABI >= 6. */
+  landlock?: LandlockOption;
   env?: Readonly<Record<string, string | undefined>>;
   maxBuffer?: number;
   signal?: AbortSignal;
@@ -67,6 +76,22 @@ function checkChrootDir(dir: string): string {
   return absolute;
 }
 
+/** The trees as the child gets them, after checking that the kernel can and that each exists. */
+function landlockTrees(id: string, landlock: LandlockOption | undefined, chrootDir: string | undefined): JobMessage['landlock'] {
+  if (!landlock) return undefined;
+  requireLandlock(`sandbox "${id}"`);
+  const trees = { read: [...(landlock.read ?? [])], write: [...(landlock.write ?? [])] };
+  for (const p of [...trees.read, ...trees.write]) {
+    const host = join(chrootDir ?? '/', p);
+    try {
+      statSync(host);
+    } catch (error) {
+      throw new ReexecError('invalid-options', `sandbox "${id}": landlock path ${p} (${host} on the host): ${(error as NodeJS.ErrnoException).code}`, { cause: error });
+    }
+  }
+  return trees;
+}
+
 function readResult(control: Socket): Promise<ResultMessage | undefined> {
   return new Promise((resolve) => {
     let result: ResultMessage | undefined;
@@ -98,6 +123,8 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   }
   const maxBuffer = spec.maxBuffer ?? DEFAULT_MAX_BUFFER;
   if (!(Number.isSafeInteger(maxBuffer) && maxBuffer > 0)) throw new ReexecError('invalid-options', 'maxBuffer must be a positive integer number of bytes');
+  validateContainment(spec, `sandbox "${id}"`);
+  const landlock = landlockTrees(id, spec.landlock, chrootDir);
   const files = openExtraFiles(spec.extraFiles ?? [], spec.allowDirectories ?? false);
 
   let child: SandboxedChild;
@@ -105,7 +132,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     child = await spawnSandboxed({
       file: process.execPath,
       argv0: id,
-      args: [...childExecArgv(), CHILD_ENTRY],
+      args: [...childExecArgv(), ...heapFlags(spec.limits), CHILD_ENTRY],
       env: childEnv(spec.env),
       cwd: process.cwd(),
       namespaces: [...namespaces],
@@ -113,6 +140,9 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
       idMapper: spec.idMapper,
       hostname: spec.hostname,
       noNewPrivileges: spec.noNewPrivileges,
+      limits: spec.limits,
+      // Where the kernel lacks scoping this degrades silently; doctor says so.
+      landlockScope: landlockAbi() >= LANDLOCK_MIN_ABI,
       stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       extraFds: ['pipe', 'pipe', ...files.fds],
       signal: spec.signal,
@@ -131,6 +161,8 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     files: files.paths,
     chrootDir,
     pivotRoot: spec.pivotRoot,
+    seccomp: spec.seccomp !== false,
+    landlock,
     logLevel: logger.level,
   };
   control.on('error', () => control.destroy()); // a child that died early: the exit says why

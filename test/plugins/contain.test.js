@@ -1,0 +1,122 @@
+// Containing hostile code: the default seccomp filter, Landlock scoping and trees, and the
+// resource limits, shown from inside the sandboxed plugin and from a process it starts,
+// as root (namespace root on host 100000) and as nobody (self map).
+import { join } from 'node:path';
+
+import test from 'ava';
+
+import { Reexecer } from 'reexecer';
+
+import { scenarioRunners } from '../helpers/scenario-runners.js';
+import { captureLogger, HERE, settle } from '../fixtures/plugins/helpers.js';
+
+const { scenario } = scenarioRunners(join(HERE, 'contain/scenarios.js'));
+const USERS = ['root', 'nobody'];
+const REFUSED = { ptrace: 'EPERM', keyctl: 'EPERM', bpf: 'EPERM', unshare: 'EPERM' };
+// Without the filter each reaches the kernel: bpf's unknown command is EINVAL there.
+const ALLOWED = { ptrace: 'ok', keyctl: 'ok', bpf: 'EINVAL', unshare: 'ok' };
+const reexecer = await Reexecer.create({ plugins: [join(HERE, 'contain/plugins')], logger: captureLogger().logger });
+
+const without = (o, key) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key));
+
+for (const as of USERS) {
+  test(`${as}: the default filter refuses ptrace, keyctl, bpf and unshare in the plugin and in a process it starts; seccomp: false lets them through`, async (t) => {
+    const { on, off } = await scenario(as, 'probes');
+    t.falsy(on.error, JSON.stringify(on.error));
+    t.falsy(off.error, JSON.stringify(off.error));
+    t.deepEqual(without(on.value.self, 'killHost'), REFUSED, 'in the plugin’s process');
+    t.deepEqual(without(on.value.started, 'killHost'), REFUSED, 'in a process the plugin started');
+    t.deepEqual(without(off.value.self, 'killHost'), ALLOWED);
+    t.deepEqual(without(off.value.started, 'killHost'), ALLOWED);
+    t.true(on.value.status.includes('Seccomp:\t2'), on.value.status.join(' '));
+    t.true(off.value.status.includes('Seccomp:\t0'), off.value.status.join(' '));
+  });
+
+  test(`${as}: Landlock scoping: neither the plugin nor a process it starts can signal the host; its own process it can`, async (t) => {
+    const { value, error } = await scenario(as, 'signals');
+    t.falsy(error, JSON.stringify(error));
+    t.deepEqual(value, { own: 'ok', fromSelf: 'EPERM', fromChild: 'exit 1' });
+    const { on, off } = await scenario(as, 'probes');
+    for (const r of [on, off]) t.is(r.value.self.killHost, 'EPERM');
+    for (const r of [on, off]) t.is(r.value.started.killHost, 'EPERM');
+  });
+
+  test(`${as}: Node still works under the filter: a worker thread and a child process`, async (t) => {
+    const { value, error } = await scenario(as, 'node');
+    t.falsy(error, JSON.stringify(error));
+    t.is(value.worker, 42);
+    t.deepEqual(value.child, { code: 0, out: 'child ran' });
+    t.true(value.status.includes('Seccomp:\t2'));
+  });
+
+  test(`${as}: landlock trees: only /out is writable and /in readable, on the main thread, the threadpool and a worker`, async (t) => {
+    const { value, error, host } = await scenario(as, 'trees');
+    t.falsy(error, JSON.stringify(error));
+    t.deepEqual(value, {
+      writeOut: 'ok',
+      writeOutAsync: 'ok',
+      readIn: 'ok',
+      writeIn: 'EACCES',
+      writeElsewhere: 'EACCES',
+      writeElsewhereAsync: 'EACCES',
+      readElsewhere: 'EACCES',
+      inWorker: 'EACCES',
+    });
+    t.deepEqual(host, { written: true, writtenAsync: true, inFile: 'readable', elsewhere: false });
+  });
+
+  test(`${as}: landlock given by a call binds a process the plugin starts: it writes inside the tree, not beside it`, async (t) => {
+    const { value, error, host } = await scenario(as, 'started');
+    t.falsy(error, JSON.stringify(error));
+    t.deepEqual(value, { inside: 'ok', outside: 'exit 2' });
+    t.deepEqual(host, { inside: true, outside: false });
+  });
+
+  const LIMITS = [
+    ['cpu', 'ct-cpu', {}],
+    ['cpu', 'ct-cpu-stubborn', {}, 'SIGXCPU handled: the hard limit kills'],
+    ['memory', 'ct-heap', {}, 'JS heap'],
+    ['memory', 'ct-buffers', {}, 'Buffers'],
+    ['fileSize', 'ct-file-size', { limits: { fileSizeBytes: 1024 * 1024 } }],
+    ['openFiles', 'ct-open-files', { limits: { openFiles: 64 } }],
+    ['processes', 'ct-processes', { limits: { processes: 40 } }],
+  ];
+  for (const [limit, id, spec, note] of LIMITS) {
+    test(`${as}: ${id}${note ? ` (${note})` : ''} is stopped by its ${limit} limit: kind 'limit', error.limit '${limit}'`, async (t) => {
+      const r = await scenario(as, 'limit', { id, spec });
+      t.truthy(r.error, `the plugin was stopped: ${JSON.stringify(r.value)}`);
+      t.is(r.error.kind, 'limit', JSON.stringify(r.error));
+      t.is(r.limit, limit);
+    });
+  }
+}
+
+test('a call may only tighten: a higher limit, seccomp: false or a landlock tree outside the class’s are invalid-options', async (t) => {
+  const cases = [
+    ['ct-cpu', { limits: { cpuMs: 5000 } }, /cpuMs 5000 is above the plugin's 1000/],
+    ['ct-probe', { seccomp: false }, /seccomp: false would loosen/],
+    ['ct-trees', { chroot: '/', landlock: { write: ['/in'] } }, /landlock.write \/in is outside/],
+    ['ct-trees', { chroot: '/', landlock: { read: ['/etc'] } }, /landlock.read \/etc is outside/],
+    ['ct-open-files', { limits: { openFiles: 4 } }, /at least 32/],
+    ['ct-open-files', { limits: { files: 4 } }, /limits.files is not a limit/],
+    ['ct-probe', { landlock: { read: ['relative'] } }, /absolute paths/],
+    ['ct-open-files', { limits: { processes: 40 } }, /processes needs the user namespace/],
+  ];
+  for (const [id, spec, message] of cases) {
+    const { error } = await settle(reexecer.reexec(id, spec));
+    t.is(error?.kind, 'invalid-options', `${id} ${JSON.stringify(spec)}: ${JSON.stringify(error)}`);
+    t.regex(error?.message ?? '', message);
+  }
+});
+
+test('a call may lower a class’s limit, and the lower one applies', async (t) => {
+  const { error } = await settle(reexecer.reexec('ct-heap', { limits: { memoryBytes: 128 * 1024 * 1024 }, timeoutMs: 60_000 }));
+  t.is(error?.kind, 'limit');
+});
+
+test('limits.processes is refused for a sandbox whose root is host root (the kernel exempts it)', async (t) => {
+  if (process.geteuid() !== 0) return t.pass('only root can map host root');
+  const { error } = await settle(reexecer.reexec('ct-processes', { limits: { processes: 40 } }));
+  t.is(error?.kind, 'invalid-options', JSON.stringify(error));
+  t.regex(error.message, /host root/);
+});
