@@ -50,6 +50,7 @@ async function runJob(job: JobMessage, timings: ChildTimings): Promise<unknown> 
   timings.rootChanged = now();
   if (landlock) await phase('contain', () => landlockEnforce());
   if (job.seccomp) await phase('contain', () => installSeccomp());
+  timings.contained = now();
   const files = job.files.map((path, i) => ({ fd: FIRST_FILE_FD + i, path }));
   const value = await phase('run', () => registration.action(logger, files, ...job.args));
   logger.flush();
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   const control = new ControlChannel();
   const stdio = watchStdio();
   const job = control.nextJob();
-  const timings: ChildTimings = { runtimeLoaded, jobReceived: now(), moduleImported: 0, rootChanged: 0, actionDone: 0 };
+  const timings: ChildTimings = { runtimeLoaded, jobReceived: now(), moduleImported: 0, rootChanged: 0, contained: 0, actionDone: 0 };
   try {
     const value = await runJob(job, timings);
     try {

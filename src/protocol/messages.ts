@@ -26,6 +26,8 @@ export interface ChildTimings {
   jobReceived: number;
   moduleImported: number;
   rootChanged: number;
+  /** Landlock enforced and the seccomp filter installed (as requested). */
+  contained: number;
   actionDone: number;
 }
 
