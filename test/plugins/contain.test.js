@@ -7,8 +7,9 @@ import test from 'ava';
 
 import { Reexecer } from 'reexecer';
 
-import { scenarioRunners } from '../helpers/scenario-runners.js';
+import { cli, json } from '../fixtures/cli/helpers.js';
 import { captureLogger, HERE, settle } from '../fixtures/plugins/helpers.js';
+import { scenarioRunners } from '../helpers/scenario-runners.js';
 
 const { scenario } = scenarioRunners(join(HERE, 'contain/scenarios.js'));
 const USERS = ['root', 'nobody'];
@@ -17,7 +18,7 @@ const REFUSED = { ptrace: 'EPERM', keyctl: 'EPERM', bpf: 'EPERM', unshare: 'EPER
 const ALLOWED = { ptrace: 'ok', keyctl: 'ok', bpf: 'EINVAL', unshare: 'ok' };
 const reexecer = await Reexecer.create({ plugins: [join(HERE, 'contain/plugins')], logger: captureLogger().logger });
 
-const without = (o, key) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key));
+const without = (o, key) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key && k !== 'i386' && k !== 'x32'));
 
 for (const as of USERS) {
   test(`${as}: the default filter refuses ptrace, keyctl, bpf and unshare in the plugin and in a process it starts; seccomp: false lets them through`, async (t) => {
@@ -28,6 +29,11 @@ for (const as of USERS) {
     t.deepEqual(without(on.value.started, 'killHost'), REFUSED, 'in a process the plugin started');
     t.deepEqual(without(off.value.self, 'killHost'), ALLOWED);
     t.deepEqual(without(off.value.started, 'killHost'), ALLOWED);
+    if (process.arch === 'x64') {
+      // getpid through the i386 ABI (int 0x80) and the x32 one: a foreign arch is killed (SIGSYS).
+      for (const where of ['self', 'started']) t.like(on.value[where], { i386: 'SYS', x32: 'SYS' }, where);
+      t.is(off.value.started.i386, 'ok', 'without the filter int 0x80 works');
+    }
     t.true(on.value.status.includes('Seccomp:\t2'), on.value.status.join(' '));
     t.true(off.value.status.includes('Seccomp:\t0'), off.value.status.join(' '));
   });
@@ -119,4 +125,27 @@ test('limits.processes is refused for a sandbox whose root is host root (the ker
   const { error } = await settle(reexecer.reexec('ct-processes', { limits: { processes: 40 } }));
   t.is(error?.kind, 'invalid-options', JSON.stringify(error));
   t.regex(error.message, /host root/);
+});
+
+test('list shows each plugin’s seccomp, landlock and limits, defaults included', async (t) => {
+  const r = await cli(['list', '--json', '--plugins', join(HERE, 'contain/plugins')]);
+  t.is(r.code, 0, r.stderr);
+  const byId = Object.fromEntries(json(t, r).map((p) => [p.id, p.containment]));
+  t.deepEqual(byId['ct-probe'], { seccomp: true, landlock: 'scoped', limits: {} });
+  t.deepEqual(byId['ct-probe-off'], { seccomp: false, landlock: 'scoped', limits: {} });
+  t.deepEqual(byId['ct-trees'], { seccomp: true, landlock: { read: ['/in'], write: ['/out'] }, limits: {} });
+  t.deepEqual(byId['ct-cpu'], { seccomp: true, landlock: 'scoped', limits: { cpuMs: 1000 } });
+  const text = await cli(['list', '--plugins', join(HERE, 'contain/plugins')]);
+  t.regex(text.stdout, /^ct-probe-off\s.*seccomp:off landlock:scoped limits:none\s/m);
+  t.regex(text.stdout, /^ct-heap\s.*seccomp:on landlock:scoped limits:memoryBytes=268435456\s/m);
+});
+
+test('doctor reports the default filter, the Landlock ABI and the limits this machine enforces', async (t) => {
+  const r = await cli(['doctor', '--json']);
+  const checks = Object.fromEntries(json(t, r).map((c) => [c.name, c]));
+  t.like(checks['default seccomp filter'], { status: 'ok' });
+  t.regex(checks['default seccomp filter'].detail, /\d+ syscalls refused with EPERM/);
+  t.regex(checks.Landlock.detail, /^ABI \d+/);
+  t.is(checks.Landlock.status, /^ABI [6-9]|^ABI \d\d/.test(checks.Landlock.detail) ? 'ok' : 'warn');
+  t.regex(checks.limits.detail, /RLIMIT_NPROC/);
 });
