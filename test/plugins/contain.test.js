@@ -3,15 +3,17 @@
 // as root (namespace root on host 100000) and as nobody (self map).
 import { join } from 'node:path';
 
+import { buildProbe } from '../fixtures/plugins/contain/build-probe.js';
+
 import test from 'ava';
 
 import { Reexecer } from 'reexecer';
 
 import { cli, json } from '../fixtures/cli/helpers.js';
-import { captureLogger, HERE, settle } from '../fixtures/plugins/helpers.js';
+import { asUser, captureLogger, CLI, HERE, removeDir, run, settle, tempDir } from '../fixtures/plugins/helpers.js';
 import { scenarioRunners } from '../helpers/scenario-runners.js';
 
-const { scenario } = scenarioRunners(join(HERE, 'contain/scenarios.js'));
+const { runScenario, scenario } = scenarioRunners(join(HERE, 'contain/scenarios.js'));
 const USERS = ['root', 'nobody'];
 const REFUSED = { ptrace: 'EPERM', keyctl: 'EPERM', bpf: 'EPERM', unshare: 'EPERM' };
 // Without the filter each reaches the kernel: bpf's unknown command is EINVAL there.
@@ -38,7 +40,7 @@ for (const as of USERS) {
     t.true(off.value.status.includes('Seccomp:\t0'), off.value.status.join(' '));
   });
 
-  test(`${as}: Landlock scoping: neither the plugin nor a process it starts can signal the host; its own process it can`, async (t) => {
+  test(`${as}: Landlock scoping: neither the plugin nor a process it starts can signal a process outside of the same host uid (the host, as nobody); its own process it can`, async (t) => {
     const { value, error } = await scenario(as, 'signals');
     t.falsy(error, JSON.stringify(error));
     t.deepEqual(value, { own: 'ok', fromSelf: 'EPERM', fromChild: 'exit 1' });
@@ -76,6 +78,21 @@ for (const as of USERS) {
     t.falsy(error, JSON.stringify(error));
     t.deepEqual(value, { inside: 'ok', outside: 'exit 2' });
     t.deepEqual(host, { inside: true, outside: false });
+  });
+
+  test(`${as}: where the kernel has no Landlock, a declared landlock is landlock-unavailable with the ABI in the hint; the default scoping degrades silently`, async (t) => {
+    const dir = tempDir('reexecer-probe-');
+    t.teardown(() => removeDir(dir));
+    const { noLandlock } = buildProbe(dir);
+    const { declared, undeclared } = await runScenario('unavailable', {}, { as, prefix: [noLandlock] });
+    t.like(declared.error, { kind: 'landlock-unavailable' });
+    t.regex(declared.error.hint, /Landlock ABI 0/);
+    t.falsy(undeclared.error, JSON.stringify(undeclared.error));
+    t.is(undeclared.value.fromSelf, 'ok', 'unscoped: the host can be signalled');
+    const doctor = await run([...asUser(as), noLandlock, process.execPath, CLI, 'doctor', '--json']);
+    const landlock = json(t, doctor).find((c) => c.name === 'Landlock');
+    t.like(landlock, { status: 'warn' });
+    t.regex(landlock.detail, /^ABI 0 .*sandboxes are not scoped/);
   });
 
   const LIMITS = [
