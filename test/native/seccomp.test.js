@@ -8,7 +8,7 @@ const PROMISED = [
   'ptrace', 'process_vm_readv', 'process_vm_writev', 'keyctl', 'add_key', 'request_key', 'bpf', 'perf_event_open',
   'userfaultfd', 'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'mount', 'umount2',
   'pivot_root', 'chroot', 'setns', 'unshare', 'reboot', 'swapon', 'swapoff', 'acct', 'quotactl', 'open_by_handle_at',
-  'syslog', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'fsopen', 'fsmount', 'move_mount', 'open_tree',
+  'syslog', 'io_uring_setup', 'fsopen', 'fsmount', 'move_mount', 'open_tree',
   'name_to_handle_at', 'pidfd_getfd', 'kcmp',
 ];
 
