@@ -57,8 +57,9 @@ for (const as of USERS) {
     t.true(value.status.includes('Seccomp:\t2'));
   });
 
-  test(`${as}: landlock trees: only /out is writable and /in readable, on the main thread, the threadpool and a worker`, async (t) => {
-    const { value, error, host } = await scenario(as, 'trees');
+  for (const id of ['ct-trees', 'ct-trees-pivot'])
+  test(`${as}: landlock trees (${id}): only /out is writable and /in readable, on the main thread, the threadpool and a worker`, async (t) => {
+    const { value, error, host } = await scenario(as, 'trees', { id });
     t.falsy(error, JSON.stringify(error));
     t.deepEqual(value, {
       writeOut: 'ok',
