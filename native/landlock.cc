@@ -124,9 +124,20 @@ std::vector<std::string> Paths(const Napi::Value& value) {
   return paths;
 }
 
-void AddRules(Napi::Env env, int ruleset, const std::vector<std::string>& paths, uint64_t rights) {
+struct OpenHow {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+constexpr long kOpenat2 = 437;           // the same number on every arch
+constexpr uint64_t kResolveInRoot = 0x10;  // RESOLVE_IN_ROOT
+
+// Resolved as the sandbox will see it: inside `root`, symlinks included (an absolute
+// symlink planted in the chroot dir must not grant a tree of the host).
+void AddRules(Napi::Env env, int root, int ruleset, const std::vector<std::string>& paths, uint64_t rights) {
   for (const std::string& path : paths) {
-    int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+    OpenHow how{O_PATH | O_CLOEXEC, 0, kResolveInRoot};
+    int fd = static_cast<int>(syscall(kOpenat2, root, path.c_str(), &how, sizeof(how)));
     if (fd < 0) throw SyscallError(env, ("landlock path " + path).c_str(), errno);
     struct stat st;
     PathBeneathAttr rule{rights, fd};
@@ -160,26 +171,35 @@ Napi::Value LandlockAbiJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), LandlockAbi());
 }
 
-// Before the chroot: the paths are the host's (the caller prefixes the chroot dir), and the
-// rules hold inodes, so they still apply after chroot or pivot_root. /proc/self/task is
+// landlockPrepare(root, read, write), before the chroot into `root` (or "/" without one):
+// the paths are the sandbox's, resolved in `root`; the rules hold inodes, so they still
+// apply after chroot or pivot_root. /proc/self/task is
 // opened now too, while /proc is reachable (which threads block signals is read now too);
 // landlockEnforce closes it again.
 Napi::Value LandlockPrepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2) throw Napi::TypeError::New(env, "landlockPrepare(read, write)");
+  if (info.Length() < 3 || !info[0].IsString()) throw Napi::TypeError::New(env, "landlockPrepare(root, read, write)");
   Close(g_ruleset);
   Close(g_task_dir);
   RulesetAttr attr{kAllFs, 0, kScopeAbstractUnixSocket | kScopeSignal};
   long ruleset = syscall(kCreateRuleset, &attr, sizeof(attr), 0);
   if (ruleset < 0) throw SyscallError(env, "landlock_create_ruleset", errno);
   g_ruleset = static_cast<int>(ruleset);
+  int root = open(info[0].As<Napi::String>().Utf8Value().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) {
+    int err = errno;
+    Close(g_ruleset);
+    throw SyscallError(env, "landlock-root", err);
+  }
   try {
-    AddRules(env, g_ruleset, Paths(info[0]), kReadRights);
-    AddRules(env, g_ruleset, Paths(info[1]), kWriteRights);
+    AddRules(env, root, g_ruleset, Paths(info[1]), kReadRights);
+    AddRules(env, root, g_ruleset, Paths(info[2]), kWriteRights);
   } catch (...) {
+    close(root);
     Close(g_ruleset);
     throw;
   }
+  close(root);
   g_task_dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (g_task_dir < 0) {
     int err = errno;

@@ -10,7 +10,7 @@ int LandlockAbi();
 // so that it cannot signal or reach abstract unix sockets of processes outside. ABI >= 6.
 long LandlockScopeSelf();
 
-// landlockAbi(); landlockPrepare(readPaths, writePaths) before the chroot;
+// landlockAbi(); landlockPrepare(root, readPaths, writePaths) before the chroot;
 // landlockEnforce() after it, on every thread of the process.
 Napi::Value LandlockAbiJs(const Napi::CallbackInfo& info);
 Napi::Value LandlockPrepare(const Napi::CallbackInfo& info);

@@ -1,8 +1,6 @@
 // The program the sandbox layer execs: argv[0] is the id, fd 3 the control socket, fd 4
 // the log socket, fds 5.. the passed files. It loads everything it will need before any
 // chroot (after it, there is no node_modules and no /proc), then runs the action.
-import { join } from 'node:path';
-
 import { chroot, installSeccomp, landlockEnforce, landlockPrepare, pivotRoot } from '../native/in-child.js';
 import { FIRST_FILE_FD, LOG_FD, type ChildTimings, type FailurePhase, type JobMessage } from '../protocol/messages.js';
 import { serializeError } from '../protocol/serialized-error.js';
@@ -36,14 +34,11 @@ async function runJob(job: JobMessage, timings: ChildTimings): Promise<unknown> 
   const registration = lookup(id);
   if (!registration) throw new PhaseError('unregistered', new Error(`unregistered command: ${id} (${job.module} did not register it in the child)`));
   const logger = createChildLogger(LOG_FD, job.logLevel);
-  // Landlock's rules hold inodes, opened while the host's paths still resolve; it is
-  // enforced after the root change (a Landlock domain may not pivot_root), and the filter
-  // last, since it refuses chroot and mount.
+  // Landlock's rules hold inodes, opened (inside the chroot dir) while /proc is still
+  // reachable; it is enforced after the root change (a Landlock domain may not
+  // pivot_root), and the filter last, since it refuses chroot and mount.
   const { landlock } = job;
-  if (landlock) {
-    const host = (paths: string[]) => paths.map((p) => join(job.chrootDir ?? '/', p));
-    await phase('contain', () => landlockPrepare(host(landlock.read), host(landlock.write)));
-  }
+  if (landlock) await phase('contain', () => landlockPrepare(job.chrootDir ?? '/', landlock.read, landlock.write));
   if (job.chrootDir !== undefined) {
     await phase('chroot', () => (job.pivotRoot ? pivotRoot(job.chrootDir!) : chroot(job.chrootDir!)));
   }

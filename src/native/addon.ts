@@ -46,7 +46,7 @@ export interface Addon {
   installSeccomp(): void;
   seccompRefused(): string[];
   landlockAbi(): number;
-  landlockPrepare(read: string[], write: string[]): void;
+  landlockPrepare(root: string, read: string[], write: string[]): void;
   landlockEnforce(): number;
 }
 

@@ -36,7 +36,7 @@ export const capEff = (): bigint => addon.capEff();
 export const installSeccomp = (): void => run('spawn', () => addon.installSeccomp());
 /** The syscalls the default filter refuses with EPERM. */
 export const seccompRefused = (): string[] => addon.seccompRefused();
-/** Before the chroot: a Landlock ruleset allowing only these trees (host paths). */
-export const landlockPrepare = (read: string[], write: string[]): void => run('spawn', () => addon.landlockPrepare(read, write));
+/** Before the chroot into `root`: a Landlock ruleset allowing only these trees, resolved inside `root`. */
+export const landlockPrepare = (root: string, read: string[], write: string[]): void => run('spawn', () => addon.landlockPrepare(root, read, write));
 /** After the chroot: every thread restricted; returns how many threads block signals and stay out (Node's inspector thread). */
 export const landlockEnforce = (): number => run('spawn', () => addon.landlockEnforce());

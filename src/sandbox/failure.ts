@@ -1,5 +1,5 @@
 import { ReexecError, type ReexecErrorKind } from '../errors.js';
-import type { Limits } from '../native/limits.js';
+import { LIMIT_KEYS, LIMIT_NAMES, type Limits } from '../native/limits.js';
 import type { ChildExit } from '../native/spawn.js';
 import type { FailurePhase, ResultMessage } from '../protocol/messages.js';
 import { rebuildError } from '../protocol/serialized-error.js';
@@ -57,11 +57,14 @@ export function failure(id: string, spec: { signal?: AbortSignal; timeoutMs?: nu
   const limit = limitHit(spec.limits, exit, result, details.stderr);
   if (limit) {
     const cause = result?.type === 'failed' ? rebuildError(result.error) : undefined;
-    return new ReexecError('limit', `sandboxed action "${id}" was stopped by its ${limit} limit`, { ...details, cause, limit });
+    const key = LIMIT_KEYS.find((k) => LIMIT_NAMES[k] === limit)!;
+    return new ReexecError('limit', `sandboxed action "${id}" was stopped by its ${limit} limit (${key}: ${spec.limits![key]})`, { ...details, cause, limit });
   }
   if (result?.type === 'failed') {
     const cause = rebuildError(result.error);
-    return new ReexecError(PHASE_KINDS[result.phase], phaseMessage(id, result.phase, result.error.message), {
+    // A landlock tree that does not resolve inside the sandbox is the caller's mistake.
+    const badTree = result.phase === 'contain' && String(result.error.fields.step ?? '').startsWith('landlock path');
+    return new ReexecError(badTree ? 'invalid-options' : PHASE_KINDS[result.phase], phaseMessage(id, result.phase, result.error.message), {
       ...details,
       cause,
       code: typeof result.error.code === 'string' ? result.error.code : undefined,

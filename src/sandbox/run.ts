@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -76,20 +76,11 @@ function checkChrootDir(dir: string): string {
   return absolute;
 }
 
-/** The trees as the child gets them, after checking that the kernel can and that each exists. */
-function landlockTrees(id: string, landlock: LandlockOption | undefined, chrootDir: string | undefined): JobMessage['landlock'] {
+/** The trees as the child gets them, once the kernel is known to enforce them (the child resolves each inside its root). */
+function landlockTrees(id: string, landlock: LandlockOption | undefined): JobMessage['landlock'] {
   if (!landlock) return undefined;
   requireLandlock(`sandbox "${id}"`);
-  const trees = { read: [...(landlock.read ?? [])], write: [...(landlock.write ?? [])] };
-  for (const p of [...trees.read, ...trees.write]) {
-    const host = join(chrootDir ?? '/', p);
-    try {
-      statSync(host);
-    } catch (error) {
-      throw new ReexecError('invalid-options', `sandbox "${id}": landlock path ${p} (${host} on the host): ${(error as NodeJS.ErrnoException).code}`, { cause: error });
-    }
-  }
-  return trees;
+  return { read: [...(landlock.read ?? [])], write: [...(landlock.write ?? [])] };
 }
 
 function readResult(control: Socket): Promise<ResultMessage | undefined> {
@@ -124,7 +115,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   const maxBuffer = spec.maxBuffer ?? DEFAULT_MAX_BUFFER;
   if (!(Number.isSafeInteger(maxBuffer) && maxBuffer > 0)) throw new ReexecError('invalid-options', 'maxBuffer must be a positive integer number of bytes');
   validateContainment(spec, `sandbox "${id}"`);
-  const landlock = landlockTrees(id, spec.landlock, chrootDir);
+  const landlock = landlockTrees(id, spec.landlock);
   const files = openExtraFiles(spec.extraFiles ?? [], spec.allowDirectories ?? false);
 
   let child: SandboxedChild;

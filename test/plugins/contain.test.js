@@ -74,6 +74,15 @@ for (const as of USERS) {
     t.deepEqual(host, { written: true, writtenAsync: true, inFile: 'readable', elsewhere: false });
   });
 
+  test(`${as}: landlock trees resolve inside the sandbox: an absolute symlink is followed within the chroot dir; a tree that is missing there is invalid-options`, async (t) => {
+    const { linked, written, missing } = await scenario(as, 'treesResolved');
+    t.falsy(linked.error, JSON.stringify(linked.error));
+    t.like(linked.value, { writeOut: 'ok', writeElsewhere: 'EACCES', readIn: 'ok' });
+    t.true(written, 'the write through /out -> /real-out landed in the chroot dir');
+    t.like(missing.error, { kind: 'invalid-options' });
+    t.regex(missing.error.message, /landlock path \/in failed: ENOENT/);
+  });
+
   test(`${as}: landlock given by a call binds a process the plugin starts: it writes inside the tree, not beside it`, async (t) => {
     const { value, error, host } = await scenario(as, 'started');
     t.falsy(error, JSON.stringify(error));
@@ -136,6 +145,7 @@ test('a call may only tighten: a higher limit, seccomp: false or a landlock tree
 test('a call may lower a class’s limit, and the lower one applies', async (t) => {
   const { error } = await settle(reexecer.reexec('ct-heap', { limits: { memoryBytes: 128 * 1024 * 1024 }, timeoutMs: 60_000 }));
   t.is(error?.kind, 'limit');
+  t.regex(error.message, /stopped by its memory limit \(memoryBytes: 134217728\)/);
 });
 
 test('limits.processes is refused for a sandbox whose root is host root (the kernel exempts it)', async (t) => {
