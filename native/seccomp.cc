@@ -43,9 +43,9 @@ struct Refused {
 // the kernel keyring, eBPF and perf, kernel modules and kexec, (re)mounting and leaving or
 // entering namespaces, the machine's state (reboot, swap, accounting, quotas, clock, log),
 // file handles (which resolve outside a chroot), new io_uring rings (their operations
-// bypass seccomp; io_uring_enter and io_uring_register stay allowed because libuv >= 1.45,
-// Node 22 on, batches epoll_ctl through a ring of its own that exists before the filter,
-// and its loop dies without it), userfaultfd (a tool for kernel exploits). Entries missing
+// bypass seccomp; io_uring_enter and io_uring_register stay allowed because the libuv of
+// Node 22 on batches epoll_ctl through a ring of its own that exists before the filter,
+// and its loop aborts without it), userfaultfd (a tool for kernel exploits). Entries missing
 // on an arch are left out.
 const Refused kRefused[] = {
     REFUSE(ptrace), REFUSE(process_vm_readv), REFUSE(process_vm_writev), REFUSE(kcmp), REFUSE(pidfd_getfd),
@@ -126,19 +126,23 @@ class Program {
   void Return(uint32_t value) { insns_.push_back({BPF_RET | BPF_K, value, kNext, kNext}); }
   void Mark(Label label) { labels_[label] = static_cast<int>(insns_.size()); }
 
+  // Empty when a jump does not fit in 8 bits (the table grew past ~250 entries).
   std::vector<sock_filter> Resolve() const {
     std::vector<sock_filter> out;
     for (size_t i = 0; i < insns_.size(); ++i) {
       const Insn& insn = insns_[i];
-      out.push_back({insn.code, Offset(i, insn.jt), Offset(i, insn.jf), insn.k});
+      int jt = Offset(i, insn.jt), jf = Offset(i, insn.jf);
+      if (jt < 0 || jf < 0) return {};
+      out.push_back({insn.code, static_cast<uint8_t>(jt), static_cast<uint8_t>(jf), insn.k});
     }
     return out;
   }
 
  private:
-  uint8_t Offset(size_t from, int label) const {
+  int Offset(size_t from, int label) const {
     if (label == kNext) return 0;
-    return static_cast<uint8_t>(labels_[label] - static_cast<int>(from) - 1);  // < 256: the program has < 100 insns
+    int distance = labels_[label] - static_cast<int>(from) - 1;
+    return distance >= 0 && distance <= 255 ? distance : -1;
   }
   std::vector<Insn> insns_;
   int labels_[kLabels] = {};
@@ -185,6 +189,7 @@ std::vector<sock_filter> BuildFilter() {
 Napi::Value InstallSeccomp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<sock_filter> filter = BuildFilter();
+  if (filter.empty()) throw SyscallError(env, "seccomp-build", E2BIG);
   sock_fprog program{static_cast<unsigned short>(filter.size()), filter.data()};
   long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program);
   if (rc < 0 && errno == EACCES) {

@@ -13,6 +13,7 @@ import { spawnSandboxed, type Namespace, type SandboxedChild } from '../native/s
 import { encodeFrame, readFrames } from '../protocol/frames.js';
 import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messages.js';
 import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
+import { nodeChildLimits } from './code-range.js';
 import { collect, MaxBufferError } from './collect.js';
 import { validateContainment } from './containment.js';
 import { openExtraFiles } from './extra-files.js';
@@ -131,7 +132,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
       idMapper: spec.idMapper,
       hostname: spec.hostname,
       noNewPrivileges: spec.noNewPrivileges,
-      limits: spec.limits,
+      limits: nodeChildLimits(spec.limits),
       // Where the kernel lacks scoping this degrades silently; doctor says so.
       landlockScope: landlockAbi() >= LANDLOCK_MIN_ABI,
       stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
