@@ -41,6 +41,8 @@ export interface CliFlag {
   multiple?: boolean;
   /** Shown in the usage after the flag. */
   arg?: string;
+  /** When the flag says it the other way round, as the README's table shows. */
+  note?: string;
   parse?: (text: string) => unknown;
 }
 
@@ -209,7 +211,7 @@ export const OPTIONS = {
       call: on('noNewPrivileges', boolean),
       sandbox: on('noNewPrivileges', boolean),
       native: on('noNewPrivileges', boolean),
-      cli: flag('allow-new-privileges', boolean, { type: 'boolean' }),
+      cli: flag('allow-new-privileges', boolean, { type: 'boolean', note: 'turns it off' }),
     },
   },
   init: {

@@ -51,3 +51,12 @@ test(`the suite tries ${CASES.length} bad inputs through the API (each as root a
   t.true(CASES.length >= 100);
   t.is(new Set(CASES.map((c) => `${c.layer}: ${c.what}`)).size, CASES.length, 'each case has a name of its own');
 });
+
+test("the issue's typo on the plugin layer: reexec('whoami', { chrootDir, cloneUserns, timeout }) is refused, naming chroot", async (t) => {
+  const { Reexecer, ReexecError } = await import('reexecer');
+  const { default: pino } = await import('pino');
+  const reexecer = await Reexecer.create({ plugins: [join(ROOT, 'plugins/dist')], logger: pino({ level: 'silent' }) });
+  const error = await t.throwsAsync(reexecer.reexec('whoami', { chrootDir: '/tmp', cloneUserns: true, timeout: 1 }), { instanceOf: ReexecError });
+  t.is(error.kind, 'invalid-options');
+  t.is(error.message, 'reexec("whoami"): chrootDir is not an option here: chrootDir is how the sandbox layer\'s ReexecSpec says it; use chroot (the directory the child chroots into (its cwd becomes /))');
+});
