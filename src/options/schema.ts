@@ -302,9 +302,12 @@ export const OPTIONS = {
 
 type Rows = typeof OPTIONS;
 type OnOf<K extends keyof Rows, L extends Layer> = Rows[K]['on'] extends { [P in L]: infer E } ? E : never;
-type NameOf<K extends keyof Rows, L extends Layer> = OnOf<K, L> extends OnLayer<infer N, unknown, boolean> ? N : never;
+// [X] extends [never] first: `never extends OnLayer<infer N, ...>` holds and infers N as string.
+type NameOf<K extends keyof Rows, L extends Layer> = [OnOf<K, L>] extends [never] ? never : OnOf<K, L> extends OnLayer<infer N, unknown, boolean> ? N : never;
 type TypeOf<K extends keyof Rows, L extends Layer> = OnOf<K, L> extends OnLayer<string, infer T, boolean> ? T : never;
-type RequiredKeys<L extends Layer> = { [K in keyof Rows]: OnOf<K, L> extends OnLayer<string, unknown, true> ? K : never }[keyof Rows];
+type RequiredKeys<L extends Layer> = {
+  [K in keyof Rows]: [OnOf<K, L>] extends [never] ? never : OnOf<K, L> extends OnLayer<string, unknown, true> ? K : never;
+}[keyof Rows];
 
 /** A layer's options, as its callers write them: the types follow the table. */
 export type LayerOptions<L extends Layer> = {
