@@ -17,7 +17,8 @@ export function parse<O extends Options>(command: string, args: string[], option
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } } as WithHelp<O>, allowPositionals: true, strict: true });
   } catch (error) {
     const unknown = /^Unknown option '(--?[^']+)'/.exec((error as Error).message);
-    const hint = unknown ? unknownFlagHint(unknown[1]!) : '';
+    // The option table names the flags of `run`; other commands have only their own few.
+    const hint = unknown && command === 'run' ? unknownFlagHint(unknown[1]!) : '';
     throw new UsageError(hint ? `${(error as Error).message}: ${hint}` : (error as Error).message, command);
   }
 }
