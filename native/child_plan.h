@@ -44,6 +44,7 @@ struct ChildPlan {
   bool landlock_scope;  // Landlock ABI >= 6: no signals, no abstract sockets outside
   ChildRlimit rlimits[kMaxRlimits];
   int rlimit_count;
+  bool pid_init;        // new PID namespace: stay as its init (reaping orphans), exec in a child
 };
 
 // The byte the parent writes to release the child after writing its maps.

@@ -50,11 +50,11 @@ constexpr uint64_t kFileRights = kExecute | kWriteFile | kReadFile | kTruncate |
 constexpr uint64_t kReadRights = kExecute | kReadFile | kReadDir;
 constexpr uint64_t kWriteRights = kAllFs & ~(kMakeChar | kMakeBlock);  // device nodes: never
 
-long RestrictSelf(int ruleset) {
+// Without no_new_privs the kernel wants CAP_SYS_ADMIN in the task's user namespace; a
+// domain cannot be had without one of them, so no_new_privs is set when `may_set_nnp`.
+long RestrictSelf(int ruleset, bool may_set_nnp = true) {
   long rc = syscall(kRestrictSelf, ruleset, 0);
-  // Without no_new_privs the kernel wants CAP_SYS_ADMIN in the task's user namespace; a
-  // domain cannot be had without one of them.
-  if (rc < 0 && errno == EPERM && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) rc = syscall(kRestrictSelf, ruleset, 0);
+  if (rc < 0 && errno == EPERM && may_set_nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) rc = syscall(kRestrictSelf, ruleset, 0);
   return rc;
 }
 
@@ -156,13 +156,16 @@ int LandlockAbi() {
   return abi < 0 ? 0 : static_cast<int>(abi);
 }
 
-long LandlockScopeSelf() {
+long LandlockScopeSelf(bool may_set_nnp) {
   RulesetAttr attr{0, 0, kScopeAbstractUnixSocket | kScopeSignal};
   long ruleset = syscall(kCreateRuleset, &attr, sizeof(attr), 0);
   if (ruleset < 0) return ruleset;
-  long rc = RestrictSelf(static_cast<int>(ruleset));
+  long rc = RestrictSelf(static_cast<int>(ruleset), may_set_nnp);
   int err = errno;
   close(static_cast<int>(ruleset));
+  // The caller turned no_new_privs off and the child holds no CAP_SYS_ADMIN: scoping is
+  // left out, as on a kernel without it, rather than overriding that choice.
+  if (rc < 0 && err == EPERM && !may_set_nnp) return 0;
   errno = err;
   return rc;
 }

@@ -137,6 +137,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   plan.parent_pid = (flags & CLONE_NEWPID) != 0 ? 0 : getpid();
   plan.landlock_scope = OptionalBool(options, "landlockScope");
   ReadRlimits(env, options.Get("rlimits"), plan);
+  plan.pid_init = (flags & CLONE_NEWPID) != 0 && OptionalBool(options, "pidInit");
 
   Pipe sync, failure;
   if (!failure.Open()) throw SyscallError(env, "pipe2", errno);

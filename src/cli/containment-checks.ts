@@ -21,7 +21,7 @@ async function seccompCheck(): Promise<Check> {
 }
 
 async function landlockCheck(): Promise<Check> {
-  const { landlockAbi, LANDLOCK_MIN_ABI } = await import('../native/landlock.js');
+  const { landlockAbi, LANDLOCK_MIN_ABI } = await import('../native/landlock-abi.js');
   const abi = landlockAbi();
   const name = 'Landlock';
   if (abi >= LANDLOCK_MIN_ABI) return { name, status: 'ok', detail: `ABI ${abi}: every sandbox is scoped (no signals, no abstract unix sockets outside it); landlock: { read, write } is available` };

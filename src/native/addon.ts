@@ -17,6 +17,8 @@ export interface NativeSpawnOptions {
   landlockScope?: boolean;
   /** [resource, soft, hard]; -1 for RLIM_INFINITY. */
   rlimits?: [number, number, number][];
+  /** With a PID namespace: pid 1 is a tiny init that reaps orphans; the program is pid 2. */
+  pidInit: boolean;
 }
 
 export interface NativeSpawnResult {

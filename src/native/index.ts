@@ -1,6 +1,6 @@
 export { spawnSandboxed, NAMESPACES } from './spawn.js';
 export type { SpawnSandboxedOptions, SandboxedChild, ChildExit, Namespace, StdioOption, ExtraFdOption } from './spawn.js';
-export { validateIdMappings, formatIdMap, selfMappings, MAX_ID, MAX_MAP_LINES } from './id-mappings.js';
+export { validateIdMappings, formatIdMap, selfMappings, defaultIdMappings, MAX_ID, MAX_MAP_LINES, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_SIZE } from './id-mappings.js';
 export type { IdMapping, IdMappings } from './id-mappings.js';
 export { defaultIdMapper, directIdMapper, selfIdMapper, newIdMapMapper } from './id-mapper.js';
 export type { IdMapper } from './id-mapper.js';
@@ -8,7 +8,7 @@ export { parseSubIds, readOwnSubIds, subIdMappings } from './subids.js';
 export type { SubIdRange, SubIdFiles } from './subids.js';
 export { diagnoseUserns } from './userns-diagnosis.js';
 export { chroot, pivotRoot, sethostname, mountProc, capEff, installSeccomp, seccompRefused } from './in-child.js';
-export { landlockAbi } from './landlock.js';
+export { landlockAbi } from './landlock-abi.js';
 export type { LandlockOption } from './landlock.js';
 export type { Limits } from './limits.js';
 export { ReexecError } from '../errors.js';

@@ -1,7 +1,6 @@
 import { isAbsolute, relative } from 'node:path';
 
-import { ReexecError, invalidOptions } from '../errors.js';
-import { addon } from './addon.js';
+import { invalidOptions } from '../errors.js';
 
 /** Trees the sandbox may use, as it sees them (after its chroot); every other path is refused. */
 export interface LandlockOption {
@@ -11,35 +10,17 @@ export interface LandlockOption {
   write?: readonly string[];
 }
 
-/** The first ABI with scoping (signals, abstract unix sockets), which every use here relies on. */
-export const LANDLOCK_MIN_ABI = 6;
-
-let abi: number | undefined;
-/** The kernel's Landlock ABI version, 0 without Landlock (disabled, or not in the LSM list). */
-export function landlockAbi(): number {
-  return (abi ??= addon.landlockAbi());
-}
-
-/** Throws kind 'landlock-unavailable' when a declared landlock cannot be enforced here. */
-export function requireLandlock(where: string): void {
-  const found = landlockAbi();
-  if (found >= LANDLOCK_MIN_ABI) return;
-  throw new ReexecError('landlock-unavailable', `${where}: landlock is declared, but this kernel's Landlock ABI is ${found} (needs ${LANDLOCK_MIN_ABI})`, {
-    hint: found === 0
-      ? 'Landlock ABI 0: the kernel lacks Landlock or does not enable it; it needs Linux 6.12 or later with "landlock" in the lsm= boot parameter (see /sys/kernel/security/lsm).'
-      : `Landlock ABI ${found}: scoping needs ABI ${LANDLOCK_MIN_ABI} (Linux 6.12 or later). Drop the landlock option to run without it.`,
-  });
-}
-
-export function validateLandlock(value: unknown, where: string): asserts value is LandlockOption {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidOptions(`${where}: landlock must be an object { read: [...], write: [...] }`);
+/** What is wrong with a `landlock` value (the schema's check, src/options/schema.ts), or undefined. */
+export function landlockProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return `must be an object { read: [...], write: [...] }, got ${JSON.stringify(value)}`;
   for (const [key, paths] of Object.entries(value)) {
-    if (key !== 'read' && key !== 'write') throw invalidOptions(`${where}: landlock.${key} is not an option (known: read, write)`);
+    if (key !== 'read' && key !== 'write') return `.${key} is not an option (known: read, write)`;
     if (paths === undefined) continue;
-    if (!Array.isArray(paths)) throw invalidOptions(`${where}: landlock.${key} must be an array of absolute paths`);
+    if (!Array.isArray(paths)) return `.${key} must be an array of absolute paths`;
     for (const p of paths)
-      if (typeof p !== 'string' || !isAbsolute(p) || p.includes('\0')) throw invalidOptions(`${where}: landlock.${key} holds ${JSON.stringify(p)}; give absolute paths as the sandbox sees them`);
+      if (typeof p !== 'string' || !isAbsolute(p) || p.includes('\0')) return `.${key} holds ${JSON.stringify(p)}; give absolute paths as the sandbox sees them`;
   }
+  return undefined;
 }
 
 const within = (path: string, tree: string) => {

@@ -41,15 +41,16 @@ const MINIMUM: Record<keyof Limits, number> = {
 // The generic Linux numbers, the same on x86-64 and arm64.
 const RLIMIT = { cpu: 0, fsize: 1, data: 2, nproc: 6, nofile: 7 } as const;
 
-export function validateLimits(limits: unknown, where: string): asserts limits is Limits {
-  if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) throw invalidOptions(`${where}: limits must be an object such as { cpuMs: 10000 }`);
+/** What is wrong with a `limits` value (the schema's check, src/options/schema.ts), or undefined. */
+export function limitsProblem(limits: unknown): string | undefined {
+  if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) return `must be an object such as { cpuMs: 10000 }, got ${JSON.stringify(limits)}`;
   for (const [key, value] of Object.entries(limits)) {
-    if (!(LIMIT_KEYS as readonly string[]).includes(key)) throw invalidOptions(`${where}: limits.${key} is not a limit (known: ${LIMIT_KEYS.join(', ')})`);
+    if (!(LIMIT_KEYS as readonly string[]).includes(key)) return `.${key} is not a limit (known: ${LIMIT_KEYS.join(', ')})`;
     if (value === undefined) continue;
     const min = MINIMUM[key as keyof Limits];
-    if (!Number.isSafeInteger(value) || (value as number) < min)
-      throw invalidOptions(`${where}: limits.${key} must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
+    if (!Number.isSafeInteger(value) || (value as number) < min) return `.${key} must be an integer of at least ${min}, got ${JSON.stringify(value)}`;
   }
+  return undefined;
 }
 
 /** The class's limits with a call's on top: a call may lower a limit, never raise or drop it. */

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
-import { landlockAbi, LANDLOCK_MIN_ABI, requireLandlock, type LandlockOption } from '../native/landlock.js';
+import { landlockAbi, LANDLOCK_MIN_ABI, requireLandlock } from '../native/landlock-abi.js';
+import type { LandlockOption } from '../native/landlock.js';
 import { heapFlags, type Limits } from '../native/limits.js';
 import { spawnSandboxed, type Namespace, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, readFrames } from '../protocol/frames.js';
@@ -15,7 +16,6 @@ import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messag
 import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
 import { nodeChildLimits } from './code-range.js';
 import { collect, MaxBufferError } from './collect.js';
-import { validateContainment } from './containment.js';
 import { openExtraFiles } from './extra-files.js';
 import { failure } from './failure.js';
 import { quietFor } from './quiet.js';
@@ -34,6 +34,7 @@ export interface RunSpec {
   namespaces?: readonly Namespace[];
   idMappings?: IdMappings;
   idMapper?: IdMapper;
+  dangerouslyMapHostRoot?: boolean;
   hostname?: string;
   noNewPrivileges?: boolean;
   /** rlimits for the child (see Limits); a child stopped by one fails with kind 'limit'. */
@@ -114,9 +115,14 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     namespaces.add('mount');
   }
   const maxBuffer = spec.maxBuffer ?? DEFAULT_MAX_BUFFER;
-  if (!(Number.isSafeInteger(maxBuffer) && maxBuffer > 0)) throw new ReexecError('invalid-options', 'maxBuffer must be a positive integer number of bytes');
-  validateContainment(spec, `sandbox "${id}"`);
   const landlock = landlockTrees(id, spec.landlock);
+  // seccomp(2) and landlock_restrict_self want no_new_privs or CAP_SYS_ADMIN in the child's
+  // user namespace (root of a new one, or host root); turning the first off needs the second.
+  if (spec.noNewPrivileges === false && (spec.seccomp !== false || landlock) && !namespaces.has('user') && process.geteuid?.() !== 0)
+    throw new ReexecError(
+      'invalid-options',
+      `sandbox "${id}": noNewPrivileges: false leaves the seccomp filter${landlock ? ' and landlock' : ''} without no_new_privs, which they need unless the child is root of a user namespace: add one (cloneUserns / userns), or seccomp: false`,
+    );
   const files = openExtraFiles(spec.extraFiles ?? [], spec.allowDirectories ?? false);
 
   let child: SandboxedChild;
@@ -130,11 +136,14 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
       namespaces: [...namespaces],
       idMappings: spec.idMappings,
       idMapper: spec.idMapper,
+      dangerouslyMapHostRoot: spec.dangerouslyMapHostRoot,
       hostname: spec.hostname,
       noNewPrivileges: spec.noNewPrivileges,
       limits: nodeChildLimits(spec.limits),
       // Where the kernel lacks scoping this degrades silently; doctor says so.
       landlockScope: landlockAbi() >= LANDLOCK_MIN_ABI,
+      // A Node pid 1 reaps only what it spawned: orphans of the plugin's own children would stay zombies.
+      init: namespaces.has('pid'),
       stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       extraFds: ['pipe', 'pipe', ...files.fds],
       signal: spec.signal,

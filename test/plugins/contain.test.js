@@ -108,6 +108,7 @@ for (const as of USERS) {
   const LIMITS = [
     ['cpu', 'ct-cpu', {}],
     ['cpu', 'ct-cpu-stubborn', {}, 'SIGXCPU handled: the hard limit kills'],
+    ['cpu', 'ct-cpu-pid', {}, 'in a PID namespace, behind its init'],
     ['memory', 'ct-heap', {}, 'JS heap'],
     ['memory', 'ct-buffers', {}, 'Buffers'],
     ['fileSize', 'ct-file-size', { limits: { fileSizeBytes: 1024 * 1024 } }],
@@ -150,7 +151,13 @@ test('a call may lower a class’s limit, and the lower one applies', async (t) 
 
 test('limits.processes is refused for a sandbox whose root is host root (the kernel exempts it)', async (t) => {
   if (process.geteuid() !== 0) return t.pass('only root can map host root');
-  const { error } = await settle(reexecer.reexec('ct-processes', { limits: { processes: 40 } }));
+  const hostRoot = await Reexecer.create({
+    plugins: [join(HERE, 'contain/plugins')],
+    logger: captureLogger().logger,
+    idMappings: { uidMappings: [{ namespaceId: 0, hostId: 0, size: 1 }], gidMappings: [{ namespaceId: 0, hostId: 0, size: 1 }] },
+    dangerouslyMapHostRoot: true,
+  });
+  const { error } = await settle(hostRoot.reexec('ct-processes', { limits: { processes: 40 } }));
   t.is(error?.kind, 'invalid-options', JSON.stringify(error));
   t.regex(error.message, /host root/);
 });
