@@ -11,12 +11,12 @@
 // Per case: median, p90, min in ms, and the median over the rounds of case / seccomp:false
 // (the cheapest). The child's own timeline says how long installing the filter and
 // enforcing Landlock took inside it (rootChanged -> contained). Last line: JSON.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { pino } from 'pino';
-import { spawnSandboxed } from 'reexecer/native';
+import { ROOT_DEFAULT_HOST_ID, spawnSandboxed } from 'reexecer/native';
 
 import './lib/noop-action.js';
 import { lookup } from '../dist/sandbox/registry.js';
@@ -28,6 +28,8 @@ const opts = options(USAGE, { pairs: [60, 1], warmup: [5, 0], 'spawn-pairs': [30
 
 const chrootDir = mkdtempSync(join(tmpdir(), 'reexecer-bench-contain-'));
 mkdirSync(join(chrootDir, 'out'));
+// As root the child is root of the default map, host ids from ROOT_DEFAULT_HOST_ID: it must be able to enter the dir.
+if (process.geteuid() === 0) for (const dir of [chrootDir, join(chrootDir, 'out')]) chownSync(dir, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_HOST_ID);
 process.on('exit', () => rmSync(chrootDir, { recursive: true, force: true }));
 const logger = pino({ level: 'silent' });
 const registration = lookup('noop');
