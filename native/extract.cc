@@ -612,7 +612,7 @@ class Extractor {
 
   void ApplyFile(int pfd, const CachedDir* parent, const std::string& base) {
     int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    mode_t mode = cur_.mode;
+    mode_t mode = cur_.mode & 0777;
     int fd = openat(pfd, base.c_str(), flags, mode);
     if (fd < 0 && errno == EEXIST) {
       bool isDir = false;
@@ -629,20 +629,16 @@ class Extractor {
     }
     fd_ = fd;
     bool chowned = NeedChown(parent);
-    if (chowned && fchown(fd, cur_.uid, cur_.gid) != 0) {
-      FileProblem("fchown", errno);
-      return;
-    }
-    // open(2) applied the umask and drops no set-id bits, but fchown(2) clears them.
-    if (((cur_.mode & umask_) || (chowned && (cur_.mode & 06000))) && fchmod(fd, cur_.mode) != 0) {
+    // Lenient: a file whose owner or xattr cannot be set is still written.
+    if (chowned && fchown(fd, cur_.uid, cur_.gid) != 0 && !Soft("fchown", errno)) return;
+    // open(2) applied the umask; set-id bits are set after the data (write(2) and
+    // fchown(2) clear them).
+    if ((cur_.mode & umask_) && fchmod(fd, cur_.mode) != 0) {
       FileProblem("fchmod", errno);
       return;
     }
     for (const Xattr& x : cur_.xattrs) {
-      if (fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0) != 0) {
-        FileProblem("fsetxattr", errno);
-        return;
-      }
+      if (fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0) != 0 && !Soft("fsetxattr", errno)) return;
     }
     remaining_ = cur_.size;
     padding_ = Pad(cur_.size);
@@ -652,6 +648,13 @@ class Extractor {
     } else {
       state_ = State::kData;
     }
+  }
+
+  // A problem with an entry's owner or xattrs: when lenient, a warning and the entry goes on.
+  bool Soft(const char* op, int err) {
+    if (Problem_(Problem{cur_.path, op, err})) return true;
+    CloseFile();
+    return false;
   }
 
   // A file failed after it was opened: close it; its data is skipped when going on.
@@ -680,10 +683,11 @@ class Extractor {
     struct timespec ts[2] = {cur_.mtime, cur_.mtime};
     int fd = fd_;
     fd_ = -1;
-    bool ok = futimens(fd, ts) == 0;
+    const char* op = (cur_.mode & 06000) && fchmod(fd, cur_.mode) != 0 ? "fchmod" : futimens(fd, ts) != 0 ? "futimens" : nullptr;
+    bool ok = op == nullptr;
     int err = errno;
-    if (close(fd) != 0 && ok) ok = false, err = errno;
-    if (!ok) Fail(Problem{cur_.path, "close", err}, AlwaysFatal(err));
+    if (close(fd) != 0 && ok) ok = false, err = errno, op = "close";
+    if (!ok) Fail(Problem{cur_.path, op, err}, AlwaysFatal(err));
   }
 
   void CloseFile() {
@@ -711,19 +715,14 @@ class Extractor {
       EntryProblem("open-dir", errno);
       return;
     }
-    if (NeedChown(parent) && fchown(fd, cur_.uid, cur_.gid) != 0) {
-      int err = errno;
-      close(fd);
-      EntryProblem("fchown", err);
-      return;
+    bool ok = !NeedChown(parent) || fchown(fd, cur_.uid, cur_.gid) == 0 || Soft("fchown", errno);
+    for (size_t i = 0; ok && i < cur_.xattrs.size(); i++) {
+      const Xattr& x = cur_.xattrs[i];
+      ok = fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0) == 0 || Soft("fsetxattr", errno);
     }
-    for (const Xattr& x : cur_.xattrs) {
-      if (fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0) != 0) {
-        int err = errno;
-        close(fd);
-        EntryProblem("fsetxattr", err);
-        return;
-      }
+    if (!ok) {
+      close(fd);
+      return;
     }
     std::string key = Join(parts, parts.size());
     cache_.erase(key);
@@ -772,14 +771,9 @@ class Extractor {
         return;
       }
     }
-    if (NeedChown(parent) && fchownat(pfd, base.c_str(), cur_.uid, cur_.gid, AT_SYMLINK_NOFOLLOW) != 0) {
-      EntryProblem("lchown", errno);
-      return;
-    }
-    if (!cur_.xattrs.empty()) {
-      EntryProblem("lsetxattr", ENOTSUP);  // no fd-based way to set a symlink's xattrs
-      return;
-    }
+    if (NeedChown(parent) && fchownat(pfd, base.c_str(), cur_.uid, cur_.gid, AT_SYMLINK_NOFOLLOW) != 0 && !Soft("lchown", errno)) return;
+    // No fd-based way to set a symlink's xattrs before setxattrat(2) (6.13).
+    if (!cur_.xattrs.empty() && !Soft("lsetxattr", ENOTSUP)) return;
     struct timespec ts[2] = {cur_.mtime, cur_.mtime};
     if (utimensat(pfd, base.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) EntryProblem("lutimes", errno);
   }
@@ -796,10 +790,7 @@ class Extractor {
         return;
       }
     }
-    if (NeedChown(parent) && fchownat(pfd, base.c_str(), cur_.uid, cur_.gid, AT_SYMLINK_NOFOLLOW) != 0) {
-      EntryProblem("lchown", errno);
-      return;
-    }
+    if (NeedChown(parent) && fchownat(pfd, base.c_str(), cur_.uid, cur_.gid, AT_SYMLINK_NOFOLLOW) != 0 && !Soft("lchown", errno)) return;
     struct timespec ts[2] = {cur_.mtime, cur_.mtime};
     if (fchmodat(pfd, base.c_str(), cur_.mode, 0) != 0) EntryProblem("chmod", errno);
     else if (utimensat(pfd, base.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) EntryProblem("utimes", errno);
