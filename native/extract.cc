@@ -218,9 +218,10 @@ class Extractor {
   // The archive ended: it must end between entries. Then directory modes and mtimes.
   bool Finish() {
     if (failed_) return false;
-    if (state_ != State::kHeader && state_ != State::kEnd) {
-      return Fail(Problem{cur_.path, "read", EPIPE}, true);  // truncated inside an entry
-    }
+    // An archive may end without the padding of its last entry and without the two zero
+    // blocks (umoci 0.4 writes such layers; their data is complete), not inside an entry.
+    if (state_ == State::kData || state_ == State::kMeta || (state_ == State::kSkip && !inPadding_))
+      return Fail(Problem{cur_.path, "read", EPIPE}, true);
     if (headerFill_ != 0) return Fail(Problem{"", "read", EPIPE}, true);
     ClearCache();
     for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
@@ -273,7 +274,7 @@ class Extractor {
         remaining_ -= n;
         if (remaining_ == 0 && !failed_) {
           if (fd_ >= 0) CloseFileAttrs();
-          Skip(padding_);
+          Skip(padding_, true);
         }
         return n;
       }
@@ -289,8 +290,9 @@ class Extractor {
     return len;
   }
 
-  void Skip(uint64_t n) {
+  void Skip(uint64_t n, bool padding = false) {
     remaining_ = n;
+    inPadding_ = padding;
     state_ = n ? State::kSkip : State::kHeader;
   }
 
@@ -644,7 +646,7 @@ class Extractor {
     padding_ = Pad(cur_.size);
     if (remaining_ == 0) {
       CloseFileAttrs();
-      Skip(padding_);
+      Skip(padding_, true);
     } else {
       state_ = State::kData;
     }
@@ -870,6 +872,7 @@ class Extractor {
   int zeroBlocks_ = 0;
   uint64_t remaining_ = 0;
   uint64_t padding_ = 0;
+  bool inPadding_ = false;
   char metaType_ = 0;
   std::string meta_;
   Pax pax_, global_;
