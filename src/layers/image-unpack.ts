@@ -72,7 +72,16 @@ export async function imageUnpack(layoutDir: string, ref: string, rootfsDir: str
     ...(options.maxBytes !== undefined ? ['--max-bytes', String(options.maxBytes)] : []),
     ...image.layers.flatMap((l) => ['--digest', l.descriptor.digest, '--diff-id', l.diffId]),
   ];
-  const result = await reexecer.reexec('unpack', { files: image.layers.map((l) => l.path), chroot: rootfs, userns, args, signal: options.signal });
+  let result;
+  try {
+    result = await reexecer.reexec('unpack', { files: image.layers.map((l) => l.path), chroot: rootfs, userns, args, signal: options.signal });
+  } catch (error) {
+    // The child's own verdict (an entry, a digest, maxBytes) is the error, not that it threw.
+    const cause = (error as ReexecError).cause as { kind?: string; message?: string; code?: string; path?: string } | undefined;
+    if (error instanceof ReexecError && error.kind === 'plugin-threw' && cause?.kind === 'unpack')
+      throw new ReexecError('unpack', `image-unpack: ${cause.message}`, { code: cause.code, path: cause.path, cause: error });
+    throw error;
+  }
   const value = result.value as Omit<ImageUnpackResult, 'manifestDigest' | 'layers'> & { layers: LayerResult[] };
   return {
     manifestDigest: image.manifestDigest,
