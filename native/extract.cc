@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -33,7 +34,8 @@ constexpr size_t kBlock = 512;
 // PAX and GNU long-name records above this are refused: no real layer needs them, and
 // they are held in memory.
 constexpr size_t kMaxMeta = 1 << 20;
-constexpr size_t kMaxCachedDirs = 512;
+// Open directory fds kept: half the fd limit, at most this many.
+constexpr size_t kMaxCachedDirs = 8192;
 constexpr size_t kMaxWarnings = 1000;
 
 struct Xattr {
@@ -194,6 +196,9 @@ class Extractor {
     umask(umask_);
     struct stat st;
     rootDir_ = CachedDir{-1, fstat(rootfd, &st) == 0 && (st.st_mode & S_ISGID)};
+    struct rlimit lim;
+    maxCached_ = getrlimit(RLIMIT_NOFILE, &lim) == 0 ? std::min<size_t>(kMaxCachedDirs, lim.rlim_cur / 2) : 64;
+    if (maxCached_ < 16) maxCached_ = 16;
   }
 
   ~Extractor() {
@@ -506,7 +511,7 @@ class Extractor {
   // Never closes a cached fd: callers hold pointers into the cache for the entry at hand.
   // A full cache is emptied before the next entry.
   const CachedDir* Cache(const std::string& key, int fd) {
-    if (cache_.size() >= kMaxCachedDirs) cacheStale_ = true;
+    if (cache_.size() >= maxCached_) cacheStale_ = true;
     struct stat st;
     bool setgid = fstat(fd, &st) == 0 && (st.st_mode & S_ISGID);
     auto res = cache_.emplace(key, CachedDir{fd, setgid});
@@ -864,6 +869,7 @@ class Extractor {
   gid_t egid_;
   mode_t umask_;
   CachedDir rootDir_;
+  size_t maxCached_;
   bool cacheStale_ = false;
 
   State state_ = State::kHeader;
