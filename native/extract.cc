@@ -241,6 +241,8 @@ class Extractor {
     return true;
   }
 
+  bool ReadFailed(int err) { return Fail(Problem{cur_.path, "read-layer", err}, true); }
+
   const Problem& failure() const { return failure_; }
   const std::vector<Problem>& warnings() const { return warnings_; }
   uint64_t warningCount() const { return warningCount_; }
@@ -901,18 +903,38 @@ class Extractor {
 
 // ---------------------------------------------------------------- JS binding
 
+// What a Work does on the threadpool: feed a chunk, read a whole fd, or finish.
+enum class Job { kChunk, kFd, kFinish };
+
+// A plain layer in a file is read here, on the threadpool, to its end: one hop from
+// Node's thread for the whole layer instead of one per chunk (each hop waits for a CPU
+// on a loaded machine).
+bool FeedFd(Extractor* x, int fd) {
+  constexpr size_t kRead = 4 << 20;
+  std::vector<unsigned char> buf(kRead);
+  for (;;) {
+    ssize_t n = read(fd, buf.data(), kRead);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return x->ReadFailed(errno);
+    if (n == 0) return x->Finish();
+    if (!x->Feed(buf.data(), static_cast<size_t>(n))) return false;
+  }
+}
+
 class Work : public Napi::AsyncWorker {
  public:
-  Work(Napi::Env env, Extractor* x, Napi::Buffer<unsigned char> chunk, bool finish)
-      : Napi::AsyncWorker(env), x_(x), deferred_(Napi::Promise::Deferred::New(env)), finish_(finish) {
-    if (!finish) {
+  Work(Napi::Env env, Extractor* x, Napi::Buffer<unsigned char> chunk, Job job, int fd)
+      : Napi::AsyncWorker(env), x_(x), deferred_(Napi::Promise::Deferred::New(env)), job_(job), fd_(fd) {
+    if (job == Job::kChunk) {
       ref_ = Napi::Persistent(chunk);
       data_ = chunk.Data();
       len_ = chunk.Length();
     }
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { ok_ = finish_ ? x_->Finish() : x_->Feed(data_, len_); }
+  void Execute() override {
+    ok_ = job_ == Job::kFinish ? x_->Finish() : job_ == Job::kFd ? FeedFd(x_, fd_) : x_->Feed(data_, len_);
+  }
   void OnOK() override { deferred_.Resolve(Napi::Boolean::New(Env(), ok_)); }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
@@ -922,7 +944,8 @@ class Work : public Napi::AsyncWorker {
   Napi::Reference<Napi::Buffer<unsigned char>> ref_;
   const unsigned char* data_ = nullptr;
   size_t len_ = 0;
-  bool finish_;
+  Job job_;
+  int fd_;
   bool ok_ = false;
 };
 
@@ -939,6 +962,7 @@ class ExtractorWrap : public Napi::ObjectWrap<ExtractorWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Extractor",
                        {InstanceMethod<&ExtractorWrap::Write>("write"), InstanceMethod<&ExtractorWrap::End>("end"),
+                        InstanceMethod<&ExtractorWrap::ExtractFd>("extractFd"),
                         InstanceMethod<&ExtractorWrap::Report>("report"), InstanceMethod<&ExtractorWrap::Close>("close")});
   }
 
@@ -973,21 +997,24 @@ class ExtractorWrap : public Napi::ObjectWrap<ExtractorWrap> {
     return x_;
   }
 
-  Napi::Value Queue(const Napi::CallbackInfo& info, bool finish) {
+  Napi::Value Queue(const Napi::CallbackInfo& info, Job job) {
     Napi::Env env = info.Env();
     Extractor* x = Live(env);
     Napi::Buffer<unsigned char> chunk;
-    if (!finish) {
+    int fd = -1;
+    if (job == Job::kChunk) {
       if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(env, "write(buffer)");
       chunk = info[0].As<Napi::Buffer<unsigned char>>();
+    } else if (job == Job::kFd) {
+      if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "extractFd(fd)");
+      fd = info[0].As<Napi::Number>().Int32Value();
     }
-    auto* w = new Work(env, x, chunk, finish);
+    auto* w = new Work(env, x, chunk, job, fd);
     Napi::Promise p = w->Promise();
     busy_ = true;
     Ref();
-    // The worker's completion releases the busy flag through this promise's handlers in JS;
-    // here it is released by a then-callback.
     w->Queue();
+    // Busy until the work is done: released by a then-callback on its promise.
     Napi::Function release = Napi::Function::New(env, [this](const Napi::CallbackInfo& i) {
       busy_ = false;
       Unref();
@@ -996,8 +1023,10 @@ class ExtractorWrap : public Napi::ObjectWrap<ExtractorWrap> {
     return p.Get("then").As<Napi::Function>().Call(p, {release}).As<Napi::Promise>();
   }
 
-  Napi::Value Write(const Napi::CallbackInfo& info) { return Queue(info, false); }
-  Napi::Value End(const Napi::CallbackInfo& info) { return Queue(info, true); }
+  Napi::Value Write(const Napi::CallbackInfo& info) { return Queue(info, Job::kChunk); }
+  Napi::Value End(const Napi::CallbackInfo& info) { return Queue(info, Job::kFinish); }
+  // Reads a plain tar from fd (its current offset) to its end and finishes.
+  Napi::Value ExtractFd(const Napi::CallbackInfo& info) { return Queue(info, Job::kFd); }
 
   // { entries, bytesWritten, streamBytes, whiteouts, warningCount, warnings: [...], failure? }
   Napi::Value Report(const Napi::CallbackInfo& info) {

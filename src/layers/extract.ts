@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -72,6 +72,7 @@ interface NativeReport {
 }
 interface NativeExtractor {
   write(chunk: Buffer): Promise<boolean>;
+  extractFd(fd: number): Promise<boolean>;
   end(): Promise<boolean>;
   report(): NativeReport;
   close(): void;
@@ -101,6 +102,29 @@ function failureError(p: NativeProblem): ReexecError {
       ? 'the user namespace maps no id for this owner: map a range (--subids, --map-uid/--map-gid) or pass lenient: true'
       : undefined;
   return new ReexecError('unpack', `unpack: cannot apply ${JSON.stringify(w.path)}: ${why}`, { code: w.code, step: p.op, path: w.path, hint });
+}
+
+/** True when `fd` is a file (readable at an offset) holding a plain tar. */
+function plainFile(fd: number): boolean {
+  const head = Buffer.alloc(4);
+  try {
+    return detectCompression(head.subarray(0, readSync(fd, head, 0, 4, 0))) === 'none';
+  } catch {
+    return false; // a pipe: no pread
+  }
+}
+
+function resultOf(report: NativeReport, compression: Compression): LayerResult {
+  if (report.failure) throw failureError(report.failure);
+  return {
+    entries: report.entries,
+    bytesWritten: report.bytesWritten,
+    warnings: report.warningCount,
+    warningList: report.warnings.map(problem),
+    whiteouts: report.whiteouts,
+    compression,
+    tarBytes: report.streamBytes,
+  };
 }
 
 /** Hashes what flows through, as `sha256:<hex>` once done. */
@@ -142,6 +166,11 @@ export async function extractLayer(source: number | Readable, rootDir: string | 
   });
   let pending: Promise<boolean> | undefined;
   try {
+    const direct = typeof source === 'number' && !options.digest && !options.diffId && !options.hash && plainFile(source);
+    if (direct) {
+      await (pending = extractor.extractFd(source));
+      return resultOf(extractor.report(), 'none');
+    }
     // Hashing costs CPU on this thread: only for what is to be checked or asked for.
     const { head, stream } = await peek(input);
     const compression = detectCompression(head);
@@ -160,23 +189,11 @@ export async function extractLayer(source: number | Readable, rootDir: string | 
     const decompress = decompressor(compression);
     if (decompress) await pipeline(blob, decompress, feed);
     else await pipeline(blob, feed);
-    const report = extractor.report();
-    if (report.failure) throw failureError(report.failure);
     const digest = blobHash && `sha256:${blobHash.digest('hex')}`;
     const diffId = tarHash ? `sha256:${tarHash.digest('hex')}` : compression === 'none' ? digest : undefined;
     checkDigest('blob digest', options.digest, digest);
     checkDigest('uncompressed digest (diff_id)', options.diffId, diffId);
-    return {
-      entries: report.entries,
-      bytesWritten: report.bytesWritten,
-      warnings: report.warningCount,
-      warningList: report.warnings.map(problem),
-      whiteouts: report.whiteouts,
-      compression,
-      tarBytes: report.streamBytes,
-      digest,
-      diffId,
-    };
+    return { ...resultOf(extractor.report(), compression), digest, diffId };
   } catch (error) {
     if (error instanceof ReexecError) throw error;
     await pending?.catch(() => undefined);
