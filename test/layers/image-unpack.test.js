@@ -2,7 +2,7 @@
 // second layer of deletions and changes, compared with `umoci unpack --rootless`'s own tree;
 // as root (a 65536-id range), nobody (self map: strict fails on other owners, lenient goes
 // on) and the CI user (--subids). Digest mismatches, a non-empty rootfs.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import test from 'ava';
@@ -34,14 +34,11 @@ function image() {
   })();
   return built;
 }
+/** umoci writes blobs 0600: the unprivileged runs read them too. */
 function execChmod(dir) {
-  // umoci writes blobs 0600: the unprivileged runs read them too.
   for (const p of ['', 'blobs', 'blobs/sha256']) chmodSync(join(dir, p), 0o755);
-  for (const f of readdirNames(join(dir, 'blobs/sha256'))) chmodSync(join(dir, 'blobs/sha256', f), 0o644);
+  for (const f of readdirSync(join(dir, 'blobs/sha256'))) chmodSync(join(dir, 'blobs/sha256', f), 0o644);
   for (const f of ['index.json', 'oci-layout']) chmodSync(join(dir, f), 0o644);
-}
-function readdirNames(dir) {
-  return JSON.parse(JSON.stringify(listTree(dir))) && Object.keys(listTree(dir));
 }
 
 /** What must match umoci's tree: everything but owners. */
