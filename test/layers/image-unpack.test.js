@@ -131,3 +131,18 @@ test('digest mismatch: a changed layer byte or a wrong diff_id fails; nothing ou
   t.is(missing.code, 'NO_SUCH_REF');
   t.false(existsSync(join(base, 'nope-rootfs')), 'nothing made for a bad ref');
 });
+
+test('root: on a terminal, image-unpack prints one progress line per layer on stderr; not otherwise', async (t) => {
+  const { layout, ref } = image();
+  const { run, ROOT } = await import('../helpers/process.js');
+  const rootfs = join(base, 'ours-tty');
+  const cmd = [process.execPath, join(ROOT, 'dist/cli/main.js'), 'image-unpack', layout, ref, rootfs, '--map-uid', '0:100000:65536', '--map-gid', '0:100000:65536'];
+  // script(1) gives the command a pseudo-terminal; its output is the terminal's.
+  const r = await run(['script', '-qec', cmd.map((a) => `'${a}'`).join(' '), '/dev/null']);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /layer 1\/2: \d+ entries, [\d.]+ MB \(gzip\)/);
+  t.regex(r.stdout, /layer 2\/2: \d+ entries/);
+  const plain = await scenario('root', 'imageCli', { args: [layout, ref, join(base, 'ours-notty'), '--map-uid', '0:100000:65536', '--map-gid', '0:100000:65536'], rootfs: join(base, 'ours-notty') });
+  t.is(plain.code, 0);
+  t.notRegex(plain.stderr, /layer 1\/2/);
+});
