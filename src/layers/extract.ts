@@ -156,7 +156,6 @@ export async function extractLayer(source: number | Readable, rootDir: string | 
   if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) throw new ReexecError('invalid-options', `maxBytes must be a positive integer, got ${maxBytes}`);
   checkDigestOption('digest', options.digest);
   checkDigestOption('diffId', options.diffId);
-  const input = typeof source === 'number' ? createReadStream('', { fd: source, highWaterMark: 1 << 20, autoClose: false }) : source;
   const extractor = new Extractor(rootDir, {
     lenient: options.lenient ?? false,
     maxBytes,
@@ -171,10 +170,12 @@ export async function extractLayer(source: number | Readable, rootDir: string | 
       await (pending = extractor.extractFd(source));
       return resultOf(extractor.report(), 'none');
     }
+    const input = typeof source === 'number' ? createReadStream('', { fd: source, highWaterMark: 1 << 20, autoClose: false }) : source;
     // Hashing costs CPU on this thread: only for what is to be checked or asked for.
     const { head, stream } = await peek(input);
     const compression = detectCompression(head);
-    const blobHash = options.digest !== undefined || options.hash ? createHash('sha256') : undefined;
+    const hashBlob = options.digest !== undefined || options.hash || (compression === 'none' && options.diffId !== undefined);
+    const blobHash = hashBlob ? createHash('sha256') : undefined;
     const tarHash = compression !== 'none' && (options.diffId !== undefined || options.hash) ? createHash('sha256') : undefined;
     const blob = Readable.from(blobHash ? hashing(stream, blobHash) : stream, { objectMode: false });
     // One write in flight: the next chunk is read, decompressed and hashed meanwhile.
@@ -189,11 +190,13 @@ export async function extractLayer(source: number | Readable, rootDir: string | 
     const decompress = decompressor(compression);
     if (decompress) await pipeline(blob, decompress, feed);
     else await pipeline(blob, feed);
+    // An entry that failed stopped the feed: that, not the digest of what was read, is the error.
+    const result = resultOf(extractor.report(), compression);
     const digest = blobHash && `sha256:${blobHash.digest('hex')}`;
     const diffId = tarHash ? `sha256:${tarHash.digest('hex')}` : compression === 'none' ? digest : undefined;
     checkDigest('blob digest', options.digest, digest);
     checkDigest('uncompressed digest (diff_id)', options.diffId, diffId);
-    return { ...resultOf(extractor.report(), compression), digest, diffId };
+    return { ...result, digest, diffId };
   } catch (error) {
     if (error instanceof ReexecError) throw error;
     await pending?.catch(() => undefined);

@@ -113,4 +113,12 @@ test('digests: the right ones pass; a wrong diffId or blob digest fails with DIG
   }
   const bad = await once('root', 'digests', { diffId: 'md5:00' });
   t.is(bad.error?.kind, 'invalid-options');
+  t.deepEqual([good.value.digest, good.value.diffId], [good.expected.digest, good.expected.diffId]);
+  const plain = await once('root', 'digests', { plain: true, diffId: 'right', hash: false });
+  t.is(plain.error, undefined, 'a plain layer checked against its diff_id alone');
+  t.is(plain.value.diffId, plain.expected.diffId);
+  const plainWrong = await once('root', 'digests', { plain: true, diffId: wrong, hash: false });
+  t.is(plainWrong.error?.code, 'DIGEST_MISMATCH');
+  const first = await once('root', 'digests', { dotdot: true, diffId: 'right' });
+  t.like(first.error, { kind: 'unpack', path: '../x', step: 'refuse-dotdot' }, 'the failed entry is the error, not the digest of what was read');
 });
