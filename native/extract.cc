@@ -237,7 +237,7 @@ class Extractor {
       const char* op = fchmod(fd, it->mode) != 0 ? "fchmod" : futimens(fd, ts) != 0 ? "futimens" : nullptr;
       int err = errno;
       close(fd);
-      if (op && !Problem_(Problem{it->path, op, err})) return false;
+      if (op && !Warn(Problem{it->path, op, err})) return false;
     }
     return true;
   }
@@ -428,11 +428,12 @@ class Extractor {
     return false;
   }
 
-  // An entry could not be applied: a warning when lenient, else the end. Its data is skipped.
-  bool Problem_(const Problem& p) { return Fail(p, false); }
+  // Something could not be applied: a warning when lenient (true: go on), else the end.
+  bool Warn(const Problem& p) { return Fail(p, false); }
 
+  // An entry could not be applied: when going on, its data is skipped.
   bool EntryProblem(const char* op, int err) {
-    bool go_on = Problem_(Problem{cur_.path, op, err});
+    bool go_on = Warn(Problem{cur_.path, op, err});
     if (go_on && (state_ == State::kHeader)) Skip(cur_.size + Pad(cur_.size));
     return go_on;
   }
@@ -541,13 +542,12 @@ class Extractor {
     int err = 0;
     while (struct dirent* de = readdir(d)) {
       if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-      if ((err = RemoveAt(dirfd_(d), de->d_name))) break;
+      if ((err = RemoveAt(dirfd(d), de->d_name))) break;
     }
     closedir(d);
     if (err) return err;
     return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 ? 0 : errno;
   }
-  static int dirfd_(DIR* d) { return dirfd(d); }
 
   // Makes room for a new entry at parent/base: removes what is there unless it is a
   // directory and `keepDir`. Returns 0, or an errno.
@@ -662,7 +662,7 @@ class Extractor {
 
   // A problem with an entry's owner or xattrs: when lenient, a warning and the entry goes on.
   bool Soft(const char* op, int err) {
-    if (Problem_(Problem{cur_.path, op, err})) return true;
+    if (Warn(Problem{cur_.path, op, err})) return true;
     CloseFile();
     return false;
   }
@@ -670,7 +670,7 @@ class Extractor {
   // A file failed after it was opened: close it; its data is skipped when going on.
   void FileProblem(const char* op, int err) {
     CloseFile();
-    if (Problem_(Problem{cur_.path, op, err})) Skip(cur_.size + Pad(cur_.size));
+    if (Warn(Problem{cur_.path, op, err})) Skip(cur_.size + Pad(cur_.size));
   }
 
   void WriteData(const unsigned char* p, size_t n) {
