@@ -542,7 +542,7 @@ class Extractor {
     int err = 0;
     while (struct dirent* de = readdir(d)) {
       if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-      if ((err = RemoveAt(dirfd(d), de->d_name))) break;
+      if ((err = RemoveAt(::dirfd(d), de->d_name))) break;
     }
     closedir(d);
     if (err) return err;
@@ -848,7 +848,7 @@ class Extractor {
       if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
       std::string path = dir.empty() ? std::string(de->d_name) : dir + "/" + de->d_name;
       if (!layerPaths_.count(path)) {
-        if ((err = RemoveAt(dirfd(d), de->d_name))) break;
+        if ((err = RemoveAt(::dirfd(d), de->d_name))) break;
       } else if (de->d_type == DT_DIR) {
         int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub < 0) {
