@@ -7,6 +7,7 @@
         "native/child.cc",
         "native/errors.cc",
         "native/exit_watcher.cc",
+        "native/fd_passing.cc",
         "native/in_child.cc",
         "native/spawn.cc"
       ],

@@ -1,7 +1,7 @@
 import { fstatSync } from 'node:fs';
 
 import { encodeFrame, readFrameSync, writeFrameSync } from '../protocol/frames.js';
-import { CONTROL_FD, type JobMessage, type ResultMessage } from '../protocol/messages.js';
+import { CONTROL_FD, type JobMessage, type ReadyMessage, type ResultMessage } from '../protocol/messages.js';
 
 /**
  * The child's end of the control socket: one job in, one result out, with blocking reads
@@ -28,7 +28,7 @@ export class ControlChannel {
   }
 
   /** A value goes through the v8 serializer (which throws for what it cannot carry); nothing else needs it. */
-  report(result: ResultMessage): void {
+  report(result: ResultMessage | ReadyMessage): void {
     const plain = result.type === 'done' && result.value === undefined;
     writeFrameSync(CONTROL_FD, encodeFrame(result, plain ? 'json' : 'v8'));
   }

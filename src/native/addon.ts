@@ -40,6 +40,10 @@ export interface Addon {
   capEff(): bigint;
   pipe(): [number, number];
   socketpair(): [number, number];
+  /** One marker byte with `fds` attached (SCM_RIGHTS). */
+  sendFds(socketFd: number, fds: readonly number[]): void;
+  /** Blocks for sendFds' message; its fds (close-on-exec), or null at EOF. */
+  recvFds(socketFd: number): number[] | null;
 }
 
 /** The error the addon throws when a syscall fails. */

@@ -36,6 +36,8 @@ export interface SandboxedChild {
   kill(signal?: NodeJS.Signals | number): boolean;
   /** Let the parent exit while this child runs. */
   unref(): void;
+  /** Undoes unref(): a prewarmed child, idle until then, serves a call. */
+  ref(): void;
 }
 
 function spawnError(error: unknown, userns: boolean): ReexecError {
@@ -189,6 +191,11 @@ async function supervise(
       watcher.unref();
       timer?.unref();
       streams.forEach((s) => s?.unref());
+    },
+    ref: () => {
+      watcher.ref();
+      timer?.ref();
+      streams.forEach((s) => s?.ref());
     },
   };
 }
