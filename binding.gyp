@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/child.cc",
+        "native/child_exit.cc",
         "native/errors.cc",
         "native/exit_watcher.cc",
         "native/fd_passing.cc",

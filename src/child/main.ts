@@ -73,7 +73,7 @@ async function serve(control: ControlChannel, prewarm: { module: string; level: 
     const moduleImported = now();
     control.report({ type: 'ready' });
     const received = addon.recvFds(CONTROL_FD);
-    if (received === null) process.exit(0); // the pool was closed: nothing to do
+    if (received === null) return addon.exitNow(0); // the pool was closed: nothing to do
     fds = received;
     job = control.nextJob();
     timings = { runtimeLoaded, jobReceived: now(), moduleImported, rootChanged: 0, actionDone: 0 };
@@ -109,7 +109,9 @@ async function main(): Promise<void> {
     control.report({ type: 'failed', phase: failure.phase, error: serializeError(failure.error) });
   }
   await stdio.flush();
-  process.exit(0);
+  // Everything is flushed: Node's teardown (exit handlers, freeing the heap) would only
+  // delay the host, which resolves once the streams end.
+  addon.exitNow(0);
 }
 
 main().catch((error: unknown) => {

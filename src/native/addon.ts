@@ -44,6 +44,8 @@ export interface Addon {
   sendFds(socketFd: number, fds: readonly number[]): void;
   /** Blocks for sendFds' message; its fds (close-on-exec), or null at EOF. */
   recvFds(socketFd: number): number[] | null;
+  /** Closes every fd and _exit()s: for a child whose report is flushed. */
+  exitNow(code: number): never;
 }
 
 /** The error the addon throws when a syscall fails. */

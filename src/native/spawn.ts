@@ -38,6 +38,8 @@ export interface SandboxedChild {
   unref(): void;
   /** Undoes unref(): a prewarmed child, idle until then, serves a call. */
   ref(): void;
+  /** Drops timeoutMs and the signal's listener: the caller has what it needed (the exit is still reaped). */
+  endDeadline(): void;
 }
 
 function spawnError(error: unknown, userns: boolean): ReexecError {
@@ -191,6 +193,10 @@ async function supervise(
       watcher.unref();
       timer?.unref();
       streams.forEach((s) => s?.unref());
+    },
+    endDeadline: () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
     },
     ref: () => {
       watcher.ref();

@@ -108,6 +108,8 @@ export interface Serving {
   log: Socket;
   result: Promise<ResultMessage | undefined>;
   exited: Promise<ChildExit>;
+  /** Drops the call's timeout and signal listener once the run is decided before the exit. */
+  endDeadline(): void;
 }
 
 /**
@@ -166,7 +168,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   control.on('error', () => control.destroy()); // a child that died early: the exit says why
   control.write(encodeFrame(job, 'json'));
   feedStdin(child, spec.stdin);
-  const serving = { child, control, log, result: readResult(control), exited: child.exited };
+  const serving = { child, control, log, result: readResult(control), exited: child.exited, endDeadline: () => child.endDeadline() };
   return gather(id, spec, serving, { logger, maxBuffer, started, spawnedMs, warm: false, userns: env.namespaces.has('user') });
 }
 
@@ -191,6 +193,14 @@ async function gather(id: string, spec: RunSpec, serving: Serving, context: Gath
       return Buffer.alloc(0);
     });
   const streams = Promise.all([collectOne(child.stdout!, 'stdout'), collectOne(child.stderr!, 'stderr'), serving.result, relog(log, relayLogger(context.logger, id, child.pid))]);
+  // A child that reported success closes every stream before it exits: the run is decided
+  // then, and its exit (the kernel freeing a Node process) is reaped in the background.
+  const first = await Promise.race([streams, serving.exited.then(() => undefined)]);
+  if (first && first[2]?.type === 'done' && !overflow) {
+    serving.endDeadline();
+    const [stdout, stderr, done] = first;
+    return success(done, stdout, stderr, 0, context);
+  }
   const exit = await serving.exited;
   const grace = quietFor(STREAM_GRACE_MS, [child.stdout, child.stderr, control, log]);
   const settled = await Promise.race([streams, grace.quiet.then(() => undefined)]);
@@ -200,15 +210,12 @@ async function gather(id: string, spec: RunSpec, serving: Serving, context: Gath
 
   const error = failure(id, spec, { exit, result, stderr, overflow }, context.userns);
   if (error) throw error;
-  const done = result as Extract<ResultMessage, { type: 'done' }>;
-  return {
-    value: done.value,
-    stdout,
-    stderr,
-    exitCode: exit.exitCode,
-    durationMs: performance.now() - context.started,
-    timings: done.timings,
-    spawnedMs: context.spawnedMs,
-    warm: context.warm,
-  };
+  return success(result as DoneMessage, stdout, stderr, exit.exitCode, context);
+}
+
+type DoneMessage = Extract<ResultMessage, { type: 'done' }>;
+
+function success(done: DoneMessage, stdout: Buffer, stderr: Buffer, exitCode: number | null, context: GatherContext): RunResult {
+  const { started, spawnedMs, warm } = context;
+  return { value: done.value, stdout, stderr, exitCode, durationMs: performance.now() - started, timings: done.timings, spawnedMs, warm };
 }

@@ -111,6 +111,7 @@ export class WarmChild {
       this.control.destroy();
       this.child.kill('SIGKILL');
     }
-    return { child: this.child, control: this.control, log: this.log, result: this.result, exited: deadline(this.child, spec) };
+    const { exited, end } = deadline(this.child, spec);
+    return { child: this.child, control: this.control, log: this.log, result: this.result, exited, endDeadline: end };
   }
 }
