@@ -3,6 +3,8 @@
 // chroot (after it, there is no node_modules and no /proc), then runs the action.
 // A prewarmed child (argv: PREWARM_FLAG module level) prepares first, reports ready, and
 // then gets its files as fds over the control socket, followed by the job.
+import { createRequire } from 'node:module';
+
 import type { Logger } from 'pino';
 
 import { addon } from '../native/addon.js';
@@ -34,6 +36,16 @@ async function phase<T>(name: FailurePhase, run: () => T | Promise<T>): Promise<
 const now = () => process.uptime() * 1000;
 const runtimeLoaded = now();
 
+/**
+ * Node writes its compile cache at a normal exit, which this child never has (exitNow),
+ * and after a chroot the directory is out of reach: write it now, while it is not.
+ */
+function flushCompileCache(): void {
+  if (process.env.NODE_COMPILE_CACHE === undefined) return;
+  const { flushCompileCache: flush } = createRequire(import.meta.url)('node:module') as { flushCompileCache?: () => void };
+  flush?.();
+}
+
 interface Prepared {
   registration: Registration;
   logger: Logger;
@@ -44,6 +56,7 @@ async function prepare(module: string, logLevel: string): Promise<Prepared> {
   const id = process.argv0;
   markChildRuntime();
   await phase('import', () => import(module));
+  flushCompileCache();
   const registration = lookup(id);
   if (!registration) throw new PhaseError('unregistered', new Error(`unregistered command: ${id} (${module} did not register it in the child)`));
   return { registration, logger: createChildLogger(LOG_FD, logLevel) };
