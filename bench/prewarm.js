@@ -8,9 +8,17 @@
 //   node bench/prewarm.js                       # --rounds 100 --warmup 5 --saturate-s 5
 //   setpriv --reuid=65534 --regid=65534 --clear-groups node bench/prewarm.js   # unprivileged
 //
+// When `go` is installed, bench/go/reexec.go is built (into a temporary directory) and a Go
+// reexec of the same job joins the rounds: /proc/self/exe in a new user namespace with a
+// self map, chroot, one JSON log line relayed (its own clock). Without go it is skipped.
+//
 // Every case first waits for the pool to be full (untimed), so a refill in the background
 // never overlaps a timed case. Prints tables, then one JSON line (milliseconds).
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -61,12 +69,45 @@ async function bareNode() {
   return (await timeProcess(process.execPath, ['-e', '0'])).ms;
 }
 
+/** The Go host (built now), or the reason it is skipped. */
+function goHost() {
+  const out = mkdtempSync(join(tmpdir(), 'reexecer-bench-go-'));
+  process.on('exit', () => rmSync(out, { recursive: true, force: true }));
+  const binary = join(out, 'reexec-go');
+  try {
+    execFileSync('go', ['build', '-o', binary, 'reexec.go'], {
+      cwd: fileURLToPath(new URL('go/', import.meta.url)),
+      env: { ...process.env, GOCACHE: join(out, 'cache'), GOPATH: join(out, 'path'), GOFLAGS: '-mod=mod' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } catch (error) {
+    return { skipped: error.code === 'ENOENT' ? 'go is not installed (apt-get install golang-go)' : `go build failed: ${error.stderr ?? error.message}` };
+  }
+  const host = spawn(binary, [chrootDir], { stdio: ['pipe', 'pipe', 'inherit'], env: {} });
+  const lines = createInterface({ input: host.stdout })[Symbol.asyncIterator]();
+  return {
+    async reexec() {
+      await pooled.warmed();
+      host.stdin.write('\n');
+      const { value, done } = await lines.next();
+      if (done) throw new Error('the Go host exited');
+      return Number(value);
+    },
+    async close() {
+      host.stdin.end();
+      await once(host, 'exit');
+    },
+  };
+}
+const go = goHost();
+
 const started = now();
 const { samples } = await interleave(
   [
     ['warm', warm],
     ['cold', cold],
     ['node', bareNode],
+    ...(go.reexec ? [['go', go.reexec]] : []),
   ],
   opts.rounds,
   opts.warmup,
@@ -110,6 +151,7 @@ await Promise.all(
 );
 const perSecondPerCore = done / opts['saturate-s'] / cores;
 await pooled.close();
+await go.close?.();
 
 const expectedLines = (opts.warmup + opts.rounds) * 2 + done;
 if (logLines !== expectedLines) throw new Error(`the parent's logger got ${logLines} lines for ${expectedLines} reexecs`);
@@ -121,7 +163,12 @@ const result = {
   warmup: opts.warmup,
   ...machine(),
   ms: { warm: { ...stats(samples.warm), p99: quantile(samples.warm, 0.99) }, cold: stats(samples.cold), node: stats(samples.node) },
-  ratio: { warm: ratioMedian(samples.warm, samples.node), cold: ratioMedian(samples.cold, samples.node) },
+  ratio: {
+    warm: ratioMedian(samples.warm, samples.node),
+    cold: ratioMedian(samples.cold, samples.node),
+    ...(samples.go ? { warmVsGo: ratioMedian(samples.warm, samples.go), coldVsGo: ratioMedian(samples.cold, samples.go) } : {}),
+  },
+  go: samples.go ? stats(samples.go) : { skipped: go.skipped },
   target: { warm: TARGET_WARM },
   idleChild: { count: idle.length, rssKiB: median(idle.map((c) => c.rssKiB)), pssKiB: median(idle.map((c) => c.pssKiB)), privateKiB: median(idle.map((c) => c.privateKiB)), threads: median(idle.map((c) => c.threads)) },
   saturation: { inFlight: cores * 2, seconds: opts['saturate-s'], reexecs: done, perSecondPerCore },
@@ -136,8 +183,11 @@ table(
     ['warm reexec (prewarmed pool)', fmt(result.ms.warm.median), fmt(result.ms.warm.p90), fmt(result.ms.warm.p99), fmt(result.ms.warm.min), result.ratio.warm.toFixed(3)],
     ['cold reexec', fmt(result.ms.cold.median), fmt(result.ms.cold.p90), fmt(quantile(samples.cold, 0.99)), fmt(result.ms.cold.min), result.ratio.cold.toFixed(3)],
     ["spawn(node, ['-e', '0'], { env: {} })", fmt(result.ms.node.median), fmt(result.ms.node.p90), fmt(quantile(samples.node, 0.99)), fmt(result.ms.node.min), '1'],
+    ...(samples.go ? [['Go reexec, same job (its own clock)', fmt(result.go.median), fmt(result.go.p90), fmt(quantile(samples.go, 0.99)), fmt(result.go.min), ratioMedian(samples.go, samples.node).toFixed(3)]] : []),
   ],
 );
+if (samples.go) console.log(`warm/go ${result.ratio.warmVsGo.toFixed(2)}, cold/go ${result.ratio.coldVsGo.toFixed(2)}`);
+else console.log(`Go reexec skipped: ${go.skipped}`);
 console.log(`target: warm/node <= ${TARGET_WARM} -> ${result.ok ? 'met' : 'NOT met'}`);
 console.log(`idle warm child (median of ${idle.length}): RSS ${(result.idleChild.rssKiB / 1024).toFixed(1)} MiB, PSS ${(result.idleChild.pssKiB / 1024).toFixed(1)} MiB, private ${(result.idleChild.privateKiB / 1024).toFixed(1)} MiB, ${result.idleChild.threads} threads`);
 console.log(`saturation: ${done} cold reexecs in ${opts['saturate-s']} s with ${cores * 2} in flight on ${cores} cpus -> ${perSecondPerCore.toFixed(1)} /s per core`);

@@ -21,10 +21,12 @@ export class ControlChannel {
     }
   }
 
+  /** The job; a parent that closed the channel without one gets exit code 70 and no report. */
   nextJob(): JobMessage {
     const job = readFrameSync(CONTROL_FD) as JobMessage | undefined;
-    if (job?.type !== 'job') throw new Error('the parent closed the control channel before sending a job');
-    return job;
+    if (job?.type === 'job') return job;
+    process.stderr.write('reexecer child: the parent closed the control channel before sending a job\n');
+    process.exit(70);
   }
 
   /** A value goes through the v8 serializer (which throws for what it cannot carry); nothing else needs it. */
