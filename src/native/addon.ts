@@ -10,6 +10,8 @@ export interface NativeSpawnOptions {
   fds: number[];
   cloneFlags: number;
   waitForParent: boolean;
+  /** The child writes this self map itself (setgroups denied), so it waits for no one. */
+  selfMap?: { uid: number; gid: number };
   uid?: number;
   gid?: number;
   dropGroups: boolean;
