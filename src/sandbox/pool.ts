@@ -1,14 +1,11 @@
-import { ReexecError } from '../errors.js';
 import type { Logger } from 'pino';
 
+import { ReexecError } from '../errors.js';
 import { environment, type Environment } from './environment.js';
 import { validatePrewarmCount } from './prewarm.js';
 import type { RunSpec } from './run.js';
 import type { Registration } from './types.js';
 import { WarmChild } from './warm-child.js';
-
-/** Prewarmed children per id. */
-export type PrewarmCounts = Readonly<Record<string, number>>;
 
 /** Consecutive failed starts after which a pool stops refilling until a call has seen why. */
 const MAX_FAILED_STARTS = 3;
@@ -182,6 +179,7 @@ export class Pools {
 
   close(): Promise<void> {
     return Promise.all([...this.pools.values()].map((pool) => pool.close())).then(() => undefined);
-  }}
+  }
+}
 
 export const createPools = Pools.create;

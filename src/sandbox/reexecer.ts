@@ -57,8 +57,7 @@ export interface ReexecerOptions {
 const PREWARM_KEYS = new Set(['count', 'cloneUserns', 'env']);
 
 function prewarmEntry(id: string, entry: number | SandboxPrewarm): SandboxPrewarm {
-  if (typeof entry === 'number') return { count: entry };
-  if (entry === null || typeof entry !== 'object') throw new ReexecError('invalid-options', `prewarm["${id}"] must be a count or { count, cloneUserns, env }`);
+  if (entry === null || typeof entry !== 'object') return { count: entry }; // the count check says what is wrong
   for (const key of Object.keys(entry))
     if (!PREWARM_KEYS.has(key)) throw new ReexecError('invalid-options', `prewarm["${id}"].${key} is not an option (known: ${[...PREWARM_KEYS].join(', ')})`);
   return entry;

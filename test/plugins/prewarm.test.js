@@ -95,3 +95,24 @@ test('ci: a map newuidmap refuses stops the pool, and warmed() and the next call
   t.regex(r.call.message, /newuidmap/);
   t.deepEqual(r.left, []);
 });
+
+test('prewarm: an unknown id or a count that is not 0..64 is refused before anything starts', async (t) => {
+  const { Reexecer } = await import('reexecer');
+  const { newReexecer } = await import('reexecer/sandbox');
+  const { captureLogger } = await import('../fixtures/plugins/helpers.js');
+  const logger = captureLogger('info').logger;
+  const unknown = await t.throwsAsync(Reexecer.create({ logger, prewarm: { 'no-such-plugin': 1 } }));
+  t.is(unknown.kind, 'unregistered');
+  t.regex(unknown.message, /no-such-plugin/);
+  for (const count of [-1, 1.5, 65, '2']) {
+    const error = t.throws(() => newReexecer(logger, { prewarm: { 'warm-hi-unused': count } }));
+    t.is(error.kind, 'unregistered', 'the id is checked first');
+  }
+  const { register } = await import('reexecer/sandbox');
+  register('prewarm-count-probe', () => undefined);
+  for (const count of [-1, 1.5, 65, '2']) {
+    const error = t.throws(() => newReexecer(logger, { prewarm: { 'prewarm-count-probe': count } }));
+    t.is(error.kind, 'invalid-options');
+    t.regex(error.message, /integer from 0 to 64/);
+  }
+});
