@@ -17,6 +17,10 @@ export interface ReexecResult<T = unknown> {
   value: T;
   stdout: Buffer;
   stderr: Buffer;
+  /**
+   * 0 when the child reported its result and closed its streams: the run is decided then
+   * and the exit (which exitNow makes 0) is reaped in the background.
+   */
   exitCode: number | null;
   durationMs: number;
   /** Where the child's time went (ms since its start). */

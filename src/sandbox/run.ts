@@ -46,6 +46,10 @@ export interface RunResult {
   value: unknown;
   stdout: Buffer;
   stderr: Buffer;
+  /**
+   * 0 when the child reported its result and closed its streams: the run is decided then
+   * and the exit (which exitNow makes 0) is reaped in the background.
+   */
   exitCode: number | null;
   durationMs: number;
   /** Where the child's time went, in ms since its process start. */
