@@ -36,6 +36,7 @@ for (const as of ['root', 'nobody']) {
       [r.first.value.pid, r.second.value.pid, r.otherEnv.value.pid, r.otherHost.value.pid],
       'each child’s log line was relayed with its pid',
     );
+    t.deepEqual(r.servedGone, [], 'every child that served a call exited');
     t.deepEqual(r.leftAfterDispose, [], 'Symbol.asyncDispose killed the refilled idle children');
   });
 
@@ -81,8 +82,9 @@ for (const as of ['root', 'nobody']) {
   test(`${as}: the sandbox layer’s newReexecer(logger, { prewarm }) serves a call warm`, async (t) => {
     const r = await runScenario('sandboxLayer', {}, { as });
     t.is(r.idle.length, 1);
-    t.is(r.out, 'hi');
-    t.deepEqual(r.usedIdle, [], 'the idle child served the call and exited');
+    t.is(r.out, `hi ${r.servedBy}`);
+    t.true(r.idle.includes(r.servedBy), 'the idle child served the call');
+    t.deepEqual(r.servedGone, [], 'and exited');
     t.deepEqual(r.left, []);
   });
 }
