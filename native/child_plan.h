@@ -37,6 +37,7 @@ struct ChildPlan {
   // waiting for the parent: what an unprivileged process may write for itself. nullptr: no.
   const char* self_uid_map;
   const char* self_gid_map;
+  bool pid_init;        // new PID namespace: stay as its init (reaping orphans), exec in a child
 };
 
 // The byte the parent writes to release the child after writing its maps.

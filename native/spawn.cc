@@ -85,8 +85,8 @@ long Clone3(clone_args* args) {
 // tables are copied, so the cost does not grow with the host's heap. The plan and every
 // string it points to stay valid because the parent's frame cannot unwind meanwhile. The
 // child's libc calls set errno in the sleeping parent thread's TLS, which the parent does
-// not read after a successful clone. Only for a child that does not wait for the parent:
-// a parent asleep could not write its maps.
+// not read after a successful clone. Only for a child that does not wait for the parent
+// (a parent asleep could not write its maps) and that execs (not a PID namespace's init).
 int RunSharedChild(void* plan) {
   RunChild(*static_cast<const ChildPlan*>(plan));
 }
@@ -155,6 +155,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     plan.self_uid_map = self_uid_map.c_str();
     plan.self_gid_map = self_gid_map.c_str();
   }
+  plan.pid_init = (flags & CLONE_NEWPID) != 0 && OptionalBool(options, "pidInit");
 
   Pipe sync, failure;
   if (!failure.Open()) throw SyscallError(env, "pipe2", errno);
@@ -171,7 +172,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   int pidfd = -1;
   long pid;
   const char* step;
-  if (plan.wait_for_parent) {
+  // An init of a PID namespace never execs: a CLONE_VFORK parent would sleep for ever.
+  if (plan.wait_for_parent || plan.pid_init) {
     clone_args args{};
     args.flags = flags | CLONE_PIDFD;
     args.pidfd = reinterpret_cast<uint64_t>(&pidfd);

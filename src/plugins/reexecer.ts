@@ -4,9 +4,11 @@ import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
 import type { Pools } from '../sandbox/pool.js';
-import { inChildRuntime, validatePrewarmCount } from '../sandbox/prewarm.js';
+import { inChildRuntime } from '../sandbox/prewarm.js';
 import { lookup } from '../sandbox/registry.js';
 import type { ChildTimings } from '../protocol/messages.js';
+import type { LayerOptions } from '../options/schema.js';
+import { validateOptions } from '../options/validate.js';
 import { ContainerModule, inject, injectable } from '../vendor/inversify.js';
 import { toRunSpec, type PluginCallSpec } from './call-spec.js';
 import { loadPlugins } from './load-plugins.js';
@@ -39,11 +41,16 @@ export interface ReexecerConfig {
    * each serving one call; a call that asks for another environment runs cold.
    */
   prewarm?: Readonly<Record<string, number>>;
+  /** Lets maps put host uid or gid 0 into a namespace; never by default. */
+  dangerouslyMapHostRoot?: boolean;
 }
 
-export interface ReexecerCreateOptions extends Partial<ReexecerConfig> {
-  /** Plugin directories to load (see loadPlugins). */
-  plugins?: readonly string[];
+/** Reexecer.create()'s options: the rows of src/options/schema.ts named on the 'create' layer. */
+export interface ReexecerCreateOptions extends LayerOptions<'create'> {}
+
+async function configFrom(options: ReexecerCreateOptions): Promise<ReexecerConfig> {
+  const { logger, idMappings, idMapper, dangerouslyMapHostRoot, prewarm } = options;
+  return { logger: logger ?? (await defaultLogger()), idMappings, idMapper, dangerouslyMapHostRoot, prewarm };
 }
 
 /** The token under which a host container holds the Reexecer's config. */
@@ -60,7 +67,6 @@ async function startPools(config: ReexecerConfig): Promise<Pools | undefined> {
   if (entries.length === 0 || inChildRuntime()) return undefined;
   const pools = await Promise.all(
     entries.map(async ([id, count]) => {
-      validatePrewarmCount(id, count);
       const plugin = pluginInfo(id);
       const registration = plugin && lookup(id);
       if (!plugin || !registration) throw new ReexecError('unregistered', `prewarm: unregistered command: ${id}`);
@@ -83,8 +89,9 @@ export class Reexecer {
   }
 
   static async create(options: ReexecerCreateOptions = {}): Promise<Reexecer> {
+    validateOptions('create', options, 'Reexecer.create()');
     await loadPlugins(options.plugins ?? []);
-    const reexecer = new Reexecer({ logger: options.logger ?? (await defaultLogger()), idMappings: options.idMappings, idMapper: options.idMapper, prewarm: options.prewarm });
+    const reexecer = new Reexecer(await configFrom(options));
     await reexecer.pools; // a wrong prewarm option fails here, not at the first call
     return reexecer;
   }
@@ -127,10 +134,10 @@ export class Reexecer {
 
 /** For a host's own inversify container: binds Reexecer (a singleton) after loading the plugins. */
 export function reexecerModule(options: ReexecerCreateOptions = {}): ContainerModule {
+  validateOptions('create', options, 'reexecerModule()');
   return new ContainerModule(async ({ bind }) => {
     await loadPlugins(options.plugins ?? []);
-    const logger = options.logger ?? (await defaultLogger());
-    bind<ReexecerConfig>(REEXECER_CONFIG).toConstantValue({ logger, idMappings: options.idMappings, idMapper: options.idMapper, prewarm: options.prewarm });
+    bind<ReexecerConfig>(REEXECER_CONFIG).toConstantValue(await configFrom(options));
     bind(Reexecer).toSelf().inSingletonScope();
   });
 }

@@ -31,14 +31,18 @@ export function environment(id: string, spec: RunSpec, extraArgs: readonly strin
     namespaces: [...namespaces],
     idMappings: spec.idMappings,
     idMapper: spec.idMapper,
+    dangerouslyMapHostRoot: spec.dangerouslyMapHostRoot,
     hostname: spec.hostname,
     noNewPrivileges: spec.noNewPrivileges,
+    // A Node pid 1 reaps only what it spawned: orphans of the plugin's own children would stay zombies.
+    init: namespaces.has('pid'),
   };
   const key = JSON.stringify({
     namespaces: [...namespaces].sort(),
     idMappings: namespaces.has('user') ? spec.idMappings ?? null : null,
     hostname: spec.hostname ?? null,
-    noNewPrivileges: spec.noNewPrivileges ?? false,
+    noNewPrivileges: spec.noNewPrivileges ?? null,
+    dangerouslyMapHostRoot: spec.dangerouslyMapHostRoot ?? false,
     env: Object.entries(env).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)),
     cwd: spawn.cwd,
   });

@@ -34,6 +34,7 @@ export interface RunSpec {
   namespaces?: readonly Namespace[];
   idMappings?: IdMappings;
   idMapper?: IdMapper;
+  dangerouslyMapHostRoot?: boolean;
   hostname?: string;
   noNewPrivileges?: boolean;
   env?: Readonly<Record<string, string | undefined>>;
@@ -101,7 +102,6 @@ function checkRun(spec: RunSpec): { chrootDir: string | undefined; maxBuffer: nu
   const chrootDir = spec.chrootDir === undefined ? undefined : checkChrootDir(spec.chrootDir);
   if (spec.pivotRoot && chrootDir === undefined) throw new ReexecError('invalid-options', 'pivotRoot needs a chroot dir');
   const maxBuffer = spec.maxBuffer ?? DEFAULT_MAX_BUFFER;
-  if (!(Number.isSafeInteger(maxBuffer) && maxBuffer > 0)) throw new ReexecError('invalid-options', 'maxBuffer must be a positive integer number of bytes');
   return { chrootDir, maxBuffer };
 }
 
