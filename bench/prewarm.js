@@ -16,7 +16,7 @@
 // never overlaps a timed case. Prints tables, then one JSON line (milliseconds).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import { pino } from 'pino';
+import { ROOT_DEFAULT_HOST_ID } from 'reexecer/native';
 import { newReexecer } from 'reexecer/sandbox';
 
 import './lib/noop-action.js';
@@ -36,6 +37,10 @@ const POOL = 2;
 
 const chrootDir = mkdtempSync(join(tmpdir(), 'reexecer-bench-root-'));
 process.on('exit', () => rmSync(chrootDir, { recursive: true, force: true }));
+// As root the default map's namespace root is a host id of its own: it must be able to enter the dir.
+if (process.geteuid() === 0) chownSync(chrootDir, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_HOST_ID);
+// The Go child's namespace root is host root, for which that owner is unmapped: it searches as "other".
+chmodSync(chrootDir, 0o711);
 
 let logLines = 0;
 const logger = pino(
