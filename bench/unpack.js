@@ -26,12 +26,12 @@
 // flagged "disturbed" when it is slow. `--delete-between` removes each output before the
 // next run, to see it.
 //
-// The plugin declares chroot + userns: as root the map is the default self map
-// (namespace 0 -> host 0). Root only: an unprivileged caller could run it too, but GNU
+// The plugin declares chroot + userns: as root the map is root's default map
+// (namespace 0 -> host ROOT_DEFAULT_HOST_ID, never host root). Root only: an unprivileged caller could run it too, but GNU
 // tar would then differ from us in what it can apply (owners).
 // Prints a table, then one JSON line with every figure.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -39,9 +39,11 @@ import { fileURLToPath } from 'node:url';
 
 import { pino } from 'pino';
 import { Reexecer } from 'reexecer';
+import { ROOT_DEFAULT_HOST_ID } from 'reexecer/native';
 
 import { childPhases, fmt, interleave, machine, median, msSince, now, options, rounded, stats, table, timeProcess } from './lib/stats.js';
 import { writeLayerTar } from './lib/tar-tree.js';
+import { treeDigest } from './lib/tree.js';
 
 const TARGET_RATIO = 1.0;
 const USAGE = 'usage: node bench/unpack.js [--rounds N] [--warmup N] [--files N] [--mb N] [--dir DIR]... [--delete-between] [--keep]';
@@ -60,6 +62,7 @@ const fsTypeOf = (dir) => spawnSync('stat', ['-f', '-c', '%T', dir], { encoding:
 const overhead = opts.files * 830;
 const sites = opts.dir.map((base) => {
   const tmp = mkdtempSync(join(base, 'reexecer-bench-unpack-'));
+  chmodSync(tmp, 0o755); // root's default map makes the unpacker another host id, which must pass through
   const tarPath = join(tmp, 'layer.tar');
   const genStart = now();
   const layer = writeLayerTar(tarPath, { files: opts.files, dirs: Math.max(1, Math.round(opts.files / 20)), totalBytes: Math.max(opts.files, opts.mb * 1e6 - overhead) });
@@ -92,6 +95,8 @@ const reexecer = await Reexecer.create({ plugins: [join(ROOT, 'plugins/dist')], 
 function freshDir(site, label) {
   const dir = join(site.tmp, `${label}-${site.serial++}`);
   mkdirSync(dir);
+  // As GrootFS does: the layer dir belongs to the namespace's root (root's default map: not host root).
+  if (label === 'ours' && process.geteuid() === 0) chownSync(dir, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_HOST_ID);
   return dir;
 }
 /** Not timed: flush dirty pages; with --delete-between, remove what the last run wrote first. */
@@ -100,15 +105,12 @@ function settle(dir) {
   spawnSync('sync');
 }
 /**
- * Every entry with its type, mode, owner, size, mtime and link target, and every file's
- * content, sorted: the two sides must agree. Not directory mtimes: GNU tar leaves the
- * extraction time on directories that get a symlink or hardlink (it makes those last,
- * after restoring the directory's mtime); we keep the archive's.
+ * Every entry with its type, mode, owner (ours through root's default map), size, content,
+ * link target and the mtime of files and symlinks: the two sides must agree. Not directory
+ * mtimes: GNU tar leaves the extraction time on directories that get a symlink or hardlink
+ * (it makes those at the end, after restoring the directory's mtime); we keep the archive's.
  */
-function tree(dir) {
-  const script = 'cd "$0" && { find . -mindepth 1 \\( -type d -printf "%p d %m %U %G\\n" \\) -o -printf "%p %y %m %U %G %s %T@ %l\\n"; find . -type f -exec cat {} +; } | sort | sha256sum';
-  return spawnSync('sh', ['-c', script, dir], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout.split(' ')[0];
-}
+const tree = (dir, uidBase) => treeDigest(dir, { uidBase, mtimes: true }).digest;
 
 const ours = (site) => async () => {
   const dir = freshDir(site, 'ours');
@@ -117,7 +119,7 @@ const ours = (site) => async () => {
   const ms = msSince(start);
   const value = result.value;
   if (value.entries !== site.layer.entries || value.warnings !== 0) throw new Error(`unpack reported ${JSON.stringify(value)}; the archive has ${site.layer.entries} entries`);
-  site.checks.ours ??= tree(dir);
+  site.checks.ours ??= tree(dir, process.geteuid() === 0 ? ROOT_DEFAULT_HOST_ID : 0);
   settle(dir);
   return { ms, durationMs: result.durationMs, timings: result.timings };
 };
@@ -125,7 +127,7 @@ const ours = (site) => async () => {
 const gnu = (site) => async () => {
   const dir = freshDir(site, 'gnu');
   const { ms } = await timeProcess('tar', ['-xf', site.tarPath, '-C', dir], { env: process.env });
-  site.checks.gnu ??= tree(dir);
+  site.checks.gnu ??= tree(dir, 0);
   settle(dir);
   return ms;
 };

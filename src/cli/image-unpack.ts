@@ -3,13 +3,15 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 
 import { imageUnpack } from '../layers/image-unpack.js';
-import type { IdMappings } from '../native/id-mappings.js';
+import type { IdMapping, IdMappings } from '../native/id-mappings.js';
+import { checkCliFlags, cliFlagConfig } from '../options/cli.js';
 import type { UsernsOption } from '../plugins/options.js';
-import { parse, parseMapping, UsageError } from './args.js';
+import { parse, UsageError } from './args.js';
 import { toJson } from './json.js';
 import { formatLine } from './log-format.js';
 
 const MB = 1e6;
+const USERNS_FLAGS = ['userns', 'subids', 'map-uid', 'map-gid'];
 
 /** Warnings and errors as readable lines; on a TTY also one progress line per layer. */
 function progressStderr(tty: boolean): Writable {
@@ -34,19 +36,17 @@ function progressStderr(tty: boolean): Writable {
 }
 
 export async function imageUnpackCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('image-unpack', argv, {
-    userns: { type: 'boolean' },
-    subids: { type: 'boolean' },
-    'map-uid': { type: 'string', multiple: true },
-    'map-gid': { type: 'string', multiple: true },
-    lenient: { type: 'boolean' },
-    'max-bytes': { type: 'string' },
-  });
-  if (values.help) return -1;
+  // The user-namespace flags are run's, checked by the same schema rows.
+  const shared = Object.fromEntries(Object.entries(cliFlagConfig()).filter(([name]) => USERNS_FLAGS.includes(name)));
+  const { values: raw, positionals } = parse('image-unpack', argv, { ...shared, lenient: { type: 'boolean' }, 'max-bytes': { type: 'string' } });
+  if (raw.help) return -1;
   const [layout, ref, rootfs, ...extra] = positionals;
   if (!layout || !ref || !rootfs || extra.length) throw new UsageError('give <layout-dir> <ref> <rootfs-dir>', 'image-unpack');
-  const uidMaps = (values['map-uid'] as string[] | undefined)?.map((m) => parseMapping(m, 'image-unpack'));
-  const gidMaps = (values['map-gid'] as string[] | undefined)?.map((m) => parseMapping(m, 'image-unpack'));
+  const checked = checkCliFlags(raw);
+  if ('problem' in checked) throw new UsageError(checked.problem, 'image-unpack');
+  const values: Record<string, unknown> = { ...raw, ...checked.values };
+  const uidMaps = values['map-uid'] as IdMapping[] | undefined;
+  const gidMaps = values['map-gid'] as IdMapping[] | undefined;
   if ((uidMaps === undefined) !== (gidMaps === undefined)) throw new UsageError('give --map-uid and --map-gid together', 'image-unpack');
   if ([values.userns, values.subids, uidMaps].filter(Boolean).length > 1) throw new UsageError('choose one of --userns, --subids and --map-uid/--map-gid', 'image-unpack');
   const userns: UsernsOption = uidMaps ? ({ uidMappings: uidMaps, gidMappings: gidMaps! } satisfies IdMappings) : values.subids ? 'subids' : true;

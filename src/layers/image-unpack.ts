@@ -6,14 +6,14 @@ import { pino } from 'pino';
 
 import { SHIPPED_PLUGINS } from '../cli/plugins-dir.js';
 import { ReexecError } from '../errors.js';
-import type { IdMappings } from '../native/id-mappings.js';
+import { defaultIdMappings, type IdMappings } from '../native/id-mappings.js';
 import type { UsernsOption } from '../plugins/options.js';
 import { Reexecer } from '../plugins/reexecer.js';
 import type { ExtractWarning, LayerResult } from './extract.js';
 import { readImageLayers } from './oci-layout.js';
 
 export interface ImageUnpackOptions {
-  /** true (a self map), 'subids', or explicit maps. Default: a self map. */
+  /** true (the default map: a self map, or as root 65536 ids on ROOT_DEFAULT_HOST_ID), 'subids', or explicit maps. */
   userns?: UsernsOption;
   /** Go on past entries that cannot be applied (each a warning). Default false. */
   lenient?: boolean;
@@ -63,7 +63,8 @@ function prepareRootfs(dir: string, userns: UsernsOption): void {
 export async function imageUnpack(layoutDir: string, ref: string, rootfsDir: string, options: ImageUnpackOptions = {}): Promise<ImageUnpackResult> {
   const image = readImageLayers(layoutDir, ref);
   const rootfs = resolve(rootfsDir);
-  const userns = options.userns ?? true;
+  // The default maps named here, so that root can give the rootfs to namespace root's host id.
+  const userns = (options.userns ?? true) === true ? defaultIdMappings() : options.userns!;
   prepareRootfs(rootfs, userns);
   const logger = options.logger ?? pino({ level: 'silent' });
   const reexecer = await Reexecer.create({ plugins: [SHIPPED_PLUGINS], logger });

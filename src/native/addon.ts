@@ -10,10 +10,14 @@ export interface NativeSpawnOptions {
   fds: number[];
   cloneFlags: number;
   waitForParent: boolean;
+  /** The child writes this self map itself (setgroups denied), so it waits for no one. */
+  selfMap?: { uid: number; gid: number };
   uid?: number;
   gid?: number;
   dropGroups: boolean;
   noNewPrivileges: boolean;
+  /** With a PID namespace: pid 1 is a tiny init that reaps orphans; the program is pid 2. */
+  pidInit: boolean;
 }
 
 export interface NativeSpawnResult {
@@ -40,6 +44,12 @@ export interface Addon {
   capEff(): bigint;
   pipe(): [number, number];
   socketpair(): [number, number];
+  /** One marker byte with `fds` attached (SCM_RIGHTS). */
+  sendFds(socketFd: number, fds: readonly number[]): void;
+  /** Blocks for sendFds' message; its fds (close-on-exec), or null at EOF. */
+  recvFds(socketFd: number): number[] | null;
+  /** Closes every fd and _exit()s: for a child whose report is flushed. */
+  exitNow(code: number): never;
 }
 
 /** The error the addon throws when a syscall fails. */
