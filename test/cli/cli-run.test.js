@@ -148,16 +148,18 @@ test('run unpack --chroot DIR --file LAYER: the layer is unpacked, the result pr
 test('run unpack: an entry that cannot be applied → exit 1 naming it and the errno; -- --lenient goes on', async (t) => {
   const d = dir(t);
   const layer = join(d, 'layer.tar');
-  // The default self map has no uid 33.
-  writeFileSync(layer, ustar([{ name: 'a', type: 'file', data: 'a' }, { name: 'www', type: 'file', data: 'x', uid: 33, gid: 33 }]));
+  // The default map has 65536 ids: none for uid 70000.
+  writeFileSync(layer, ustar([{ name: 'a', type: 'file', data: 'a' }, { name: 'www', type: 'file', data: 'x', uid: 70000, gid: 70000 }]));
   const root = join(d, 'root');
   mkdirSync(root);
+  giveToDefaultRoot(root);
   const r = await cli(['run', 'unpack', '--chroot', root, '--file', layer]);
   t.is(r.code, 1);
   t.regex(r.stderr, /cannot apply "www": fchown failed: EINVAL/);
   t.is(r.stdout, '');
   const root2 = join(d, 'root2');
   mkdirSync(root2);
+  giveToDefaultRoot(root2);
   const lenient = await cli(['run', 'unpack', '--chroot', root2, '--file', layer, '--', '--lenient']);
   t.is(lenient.code, 0, lenient.stderr);
   t.like(json(t, lenient), { entries: 2, warnings: 1, warningList: [{ path: 'www', op: 'fchown', code: 'EINVAL' }] });
