@@ -4,9 +4,8 @@
 // unpack --rootless` (Debian package umoci) of the same image, as processes, rounds
 // alternating (the order rotating). Headline: the median over the rounds of umoci's time
 // over ours (> 1: we are faster). The trees are compared once: paths, types, modes, sizes,
-// contents, link targets, owners (ours through the map: host 100000 + the layer's id;
-// umoci --rootless gives every entry to the caller and the layer's owner, when not 0, to
-// a user.rootlesscontainers xattr, so owners are compared against the layers' own).
+// contents, link targets, owners (ours through the map: host 100000 + the layer's id,
+// which is 0 for this tree; umoci --rootless gives every entry to the caller, root).
 //
 //   node bench/image-unpack.js                 # --rounds 5 --warmup 1 --dir $TMPDIR
 //   node bench/image-unpack.js --dir /dev/shm
