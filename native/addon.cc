@@ -1,6 +1,9 @@
 #include <napi.h>
 
+#include "child_exit.h"
 #include "exit_watcher.h"
+#include "extract.h"
+#include "fd_passing.h"
 #include "in_child.h"
 #include "landlock.h"
 #include "seccomp.h"
@@ -11,6 +14,7 @@ namespace reexecer {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New<Spawn>(env, "spawn"));
   exports.Set("ExitWatcher", ExitWatcher::Define(env));
+  exports.Set("Extractor", DefineExtractor(env));
   exports.Set("chroot", Napi::Function::New<Chroot>(env, "chroot"));
   exports.Set("pivotRoot", Napi::Function::New<PivotRoot>(env, "pivotRoot"));
   exports.Set("sethostname", Napi::Function::New<SetHostname>(env, "sethostname"));
@@ -23,6 +27,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("landlockAbi", Napi::Function::New<LandlockAbiJs>(env, "landlockAbi"));
   exports.Set("landlockPrepare", Napi::Function::New<LandlockPrepare>(env, "landlockPrepare"));
   exports.Set("landlockEnforce", Napi::Function::New<LandlockEnforce>(env, "landlockEnforce"));
+  exports.Set("sendFds", Napi::Function::New<SendFds>(env, "sendFds"));
+  exports.Set("exitNow", Napi::Function::New<ExitNow>(env, "exitNow"));
+  exports.Set("recvFds", Napi::Function::New<RecvFds>(env, "recvFds"));
   return exports;
 }
 

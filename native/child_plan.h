@@ -44,6 +44,11 @@ struct ChildPlan {
   bool landlock_scope;  // Landlock ABI >= 6: no signals, no abstract sockets outside
   ChildRlimit rlimits[kMaxRlimits];
   int rlimit_count;
+
+  // The child writes its own self map ("0 <id> 1\n", setgroups denied first) instead of
+  // waiting for the parent: what an unprivileged process may write for itself. nullptr: no.
+  const char* self_uid_map;
+  const char* self_gid_map;
   bool pid_init;        // new PID namespace: stay as its init (reaping orphans), exec in a child
 };
 

@@ -14,7 +14,9 @@ export type ReexecErrorKind =
   | 'max-buffer'
   | 'protocol'
   | 'limit'
-  | 'landlock-unavailable';
+  | 'landlock-unavailable'
+  /** A layer entry could not be applied, a digest did not match, or maxBytes was reached. */
+  | 'unpack';
 
 /** The limit that stopped a child (see Limits). */
 export type LimitName = 'cpu' | 'memory' | 'fileSize' | 'openFiles' | 'processes';
@@ -32,6 +34,8 @@ export interface ReexecErrorDetails {
   hint?: string;
   /** kind 'limit': which limit stopped the child. */
   limit?: LimitName;
+  /** The archive entry an 'unpack' error is about. */
+  path?: string;
 }
 
 const BRAND = Symbol.for('reexecer.ReexecError');
@@ -56,12 +60,13 @@ export class ReexecError extends Error {
   readonly stderr?: string;
   readonly hint?: string;
   readonly limit?: LimitName;
+  readonly path?: string;
 
   constructor(kind: ReexecErrorKind, message: string, details: ReexecErrorDetails = {}) {
     super(details.hint ? `${message}\n${details.hint}` : message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
     Object.defineProperty(this, BRAND, { value: true });
-    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint', 'limit'] as const) {
+    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint', 'limit', 'path'] as const) {
       if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true });
     }
   }
