@@ -184,3 +184,14 @@ test('doctor reports the default filter, the Landlock ABI and the limits this ma
   t.is(checks.Landlock.status, /^ABI [6-9]|^ABI \d\d/.test(checks.Landlock.detail) ? 'ok' : 'warn');
   t.regex(checks.limits.detail, /RLIMIT_NPROC/);
 });
+
+test('a prewarmed child is contained too: the filter after its chroot, its class’s limits from its spawn; a call with other limits gets a cold child', async (t) => {
+  const warm = await Reexecer.create({ plugins: [join(HERE, 'contain/plugins')], logger: captureLogger().logger, prewarm: { 'ct-node': 1, 'ct-cpu': 2 } });
+  t.teardown(() => warm.close());
+  await warm.warmed();
+  const node = await warm.reexec('ct-node');
+  t.true(node.warm, 'a prewarmed child served the call');
+  t.true(node.value.status.includes('Seccomp:\t2'), node.value.status.join(' '));
+  t.like(await t.throwsAsync(warm.reexec('ct-cpu', { timeoutMs: 60_000 })), { kind: 'limit', limit: 'cpu' });
+  t.like(await t.throwsAsync(warm.reexec('ct-cpu', { limits: { cpuMs: 500 }, timeoutMs: 60_000 })), { kind: 'limit', limit: 'cpu' });
+});
