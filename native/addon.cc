@@ -8,6 +8,7 @@ namespace reexecer {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New<Spawn>(env, "spawn"));
+  exports.Set("pollReadable", Napi::Function::New<PollReadable>(env, "pollReadable"));
   exports.Set("ExitWatcher", ExitWatcher::Define(env));
   exports.Set("chroot", Napi::Function::New<Chroot>(env, "chroot"));
   exports.Set("pivotRoot", Napi::Function::New<PivotRoot>(env, "pivotRoot"));

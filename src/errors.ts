@@ -12,7 +12,11 @@ export type ReexecErrorKind =
   | 'aborted'
   | 'serialization'
   | 'max-buffer'
-  | 'protocol';
+  | 'protocol'
+  /** An in-child operation (chroot, pivotRoot, ...) called in a process that is no sandboxed child. */
+  | 'outside-sandbox'
+  /** The stdin stream given to a call failed; the child was killed. */
+  | 'stdin';
 
 export interface ReexecErrorDetails {
   cause?: unknown;

@@ -14,6 +14,8 @@ export interface NativeSpawnOptions {
   gid?: number;
   dropGroups: boolean;
   noNewPrivileges: boolean;
+  /** chdir("/") instead when the target user may not enter cwd (EACCES). */
+  cwdOrRoot?: boolean;
 }
 
 export interface NativeSpawnResult {
@@ -32,6 +34,7 @@ export interface NativeExitWatcher {
 
 export interface Addon {
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
+  pollReadable(fd: number, timeoutMs: number): boolean;
   ExitWatcher: new (pidfd: number, onExit: (exitCode: number | null, signal: number | null) => void) => NativeExitWatcher;
   chroot(dir: string): void;
   pivotRoot(dir: string): void;
