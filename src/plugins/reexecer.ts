@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
+import { loadRun } from '../sandbox/load-run.js';
 import { lookup } from '../sandbox/registry.js';
 import type { ChildTimings } from '../protocol/messages.js';
 import { ContainerModule, inject, injectable } from '../vendor/inversify.js';
@@ -66,7 +67,7 @@ export class Reexecer {
       });
     }
     const runSpec = await toRunSpec(plugin.options, spec, this.config);
-    const { runSandboxed } = await import('../sandbox/run.js');
+    const { runSandboxed } = await loadRun();
     const result = await runSandboxed(registration, runSpec, this.config.logger);
     return { value: result.value as T, stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, durationMs: result.durationMs, timings: result.timings };
   }

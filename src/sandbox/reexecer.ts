@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
+import { loadRun } from './load-run.js';
 import { lookup } from './registry.js';
 
 /** GrootFS's ReexecSpec, plus what a Node caller needs (env, maxBuffer, allowDirectories). */
@@ -43,10 +44,7 @@ export function newReexecer(logger: Logger, opts: ReexecerOptions = {}): Sandbox
       const registration = lookup(id);
       if (!registration) throw new ReexecError('unregistered', `unregistered command: ${id}`);
       const { cloneUserns, ...rest } = spec;
-      // Loaded on first use: the child imports this package only to register, and every
-      // child start pays for what it imports. Spelled from the parent folder so that the
-      // same specifier resolves from dist/bundles/, where this entry is bundled.
-      const { runSandboxed } = await import('../sandbox/run.js');
+      const { runSandboxed } = await loadRun();
       const result = await runSandboxed(
         registration,
         { ...rest, namespaces: cloneUserns ? ['user'] : [], idMappings: cloneUserns ? opts.idMappings : undefined, idMapper: opts.idMapper },

@@ -8,7 +8,7 @@ import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
 import { spawnSandboxed, type Namespace, type SandboxedChild } from '../native/spawn.js';
-import { encodeFrame, readFrames } from '../protocol/frames.js';
+import { encodeFrame, FrameTooLargeError, readFrames } from '../protocol/frames.js';
 import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messages.js';
 import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
 import { collect, MaxBufferError } from './collect.js';
@@ -67,23 +67,36 @@ function checkChrootDir(dir: string): string {
   return absolute;
 }
 
-function readResult(control: Socket): Promise<ResultMessage | undefined> {
+/** The result frame, which may not be larger than maxBuffer (onOverflow is told, the read stops). */
+function readResult(control: Socket, maxBuffer: number, onOverflow: (error: MaxBufferError) => void): Promise<ResultMessage | undefined> {
   return new Promise((resolve) => {
     let result: ResultMessage | undefined;
     readFrames(
       control,
       (message) => (result = message as ResultMessage),
-      () => control.destroy(),
+      (error) => {
+        if (error instanceof FrameTooLargeError) onOverflow(new MaxBufferError('result', maxBuffer));
+        control.destroy();
+      },
+      maxBuffer,
     );
     control.on('close', () => resolve(result));
   });
 }
 
-function feedStdin(child: SandboxedChild, stdin: RunSpec['stdin']): void {
+/** Feeds the child's stdin; a failing source stream is reported through onError. */
+function feedStdin(child: SandboxedChild, stdin: RunSpec['stdin'], onError: (error: Error) => void): void {
   if (!child.stdin) return;
   if (stdin === undefined) child.stdin.end();
   else if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) child.stdin.end(stdin);
-  else stdin.pipe(child.stdin);
+  else {
+    stdin.once('error', (error) => {
+      stdin.unpipe(child.stdin!);
+      child.stdin!.destroy();
+      onError(error);
+    });
+    stdin.pipe(child.stdin);
+  }
 }
 
 /** Runs a registered action in a new child: spawn, send the job, relay logs, gather the result. */
@@ -117,7 +130,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
       extraFds: ['pipe', 'pipe', ...files.fds],
       signal: spec.signal,
       timeoutMs: spec.timeoutMs,
-    });
+    }, { cwdOrRoot: true });
   } finally {
     files.close();
   }
@@ -135,17 +148,24 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   };
   control.on('error', () => control.destroy()); // a child that died early: the exit says why
   control.write(encodeFrame(job, 'json'));
-  feedStdin(child, spec.stdin);
+  let stdinError: Error | undefined;
+  feedStdin(child, spec.stdin, (error) => {
+    stdinError ??= error;
+    child.kill('SIGKILL');
+  });
 
   let overflow: MaxBufferError | undefined;
+  const overflowed = (error: MaxBufferError) => {
+    overflow ??= error;
+    child.kill('SIGKILL');
+  };
   const gather = (stream: Readable, name: string) =>
     collect(stream, name, maxBuffer).catch((error: unknown) => {
       if (!(error instanceof MaxBufferError)) throw error;
-      overflow ??= error;
-      child.kill('SIGKILL');
+      overflowed(error);
       return Buffer.alloc(0);
     });
-  const streams = Promise.all([gather(child.stdout!, 'stdout'), gather(child.stderr!, 'stderr'), readResult(control), relog(log, relayLogger(logger, id, child.pid))]);
+  const streams = Promise.all([gather(child.stdout!, 'stdout'), gather(child.stderr!, 'stderr'), readResult(control, maxBuffer, overflowed), relog(log, relayLogger(logger, id, child.pid))]);
   const exit = await child.exited;
   const grace = quietFor(STREAM_GRACE_MS, [child.stdout, child.stderr, control, log]);
   const settled = await Promise.race([streams, grace.quiet.then(() => undefined)]);
@@ -153,7 +173,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   if (!settled) [child.stdout, child.stderr, control, log].forEach((s) => s?.destroy());
   const [stdout, stderr, result] = settled ?? (await streams);
 
-  const error = failure(id, spec, { exit, result, stderr, overflow }, namespaces.has('user'));
+  const error = failure(id, spec, { exit, result, stderr, overflow, stdinError }, namespaces.has('user'));
   if (error) throw error;
   const done = result as Extract<ResultMessage, { type: 'done' }>;
   return { value: done.value, stdout, stderr, exitCode: exit.exitCode, durationMs: performance.now() - started, timings: done.timings, spawnedMs };
