@@ -13,7 +13,7 @@ import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messag
 import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
 import { collect, MaxBufferError } from './collect.js';
 import { openExtraFiles } from './extra-files.js';
-import { failure } from './failure.js';
+import { failure, type Outcome } from './failure.js';
 import { quietFor } from './quiet.js';
 import { relog, relayLogger } from './relog.js';
 import type { Registration } from './types.js';
@@ -99,6 +99,42 @@ function feedStdin(child: SandboxedChild, stdin: RunSpec['stdin'], onError: (err
   }
 }
 
+interface Attended extends Outcome {
+  stdout: Buffer;
+}
+
+/** Sends the job, feeds stdin, relays logs and gathers output and result until the child is done. */
+async function attend(child: SandboxedChild, job: JobMessage, spec: RunSpec, logger: Logger, id: string, maxBuffer: number): Promise<Attended> {
+  const [control, log] = child.extraFds as [Socket, Socket];
+  control.on('error', () => control.destroy()); // a child that died early: the exit says why
+  control.write(encodeFrame(job, 'json'));
+  let stdinError: Error | undefined;
+  feedStdin(child, spec.stdin, (error) => {
+    stdinError ??= error;
+    child.kill('SIGKILL');
+  });
+
+  let overflow: MaxBufferError | undefined;
+  const overflowed = (error: MaxBufferError) => {
+    overflow ??= error;
+    child.kill('SIGKILL');
+  };
+  const gather = (stream: Readable, name: string) =>
+    collect(stream, name, maxBuffer).catch((error: unknown) => {
+      if (!(error instanceof MaxBufferError)) throw error;
+      overflowed(error);
+      return Buffer.alloc(0);
+    });
+  const streams = Promise.all([gather(child.stdout!, 'stdout'), gather(child.stderr!, 'stderr'), readResult(control, maxBuffer, overflowed), relog(log, relayLogger(logger, id, child.pid))]);
+  const exit = await child.exited;
+  const grace = quietFor(STREAM_GRACE_MS, [child.stdout, child.stderr, control, log]);
+  const settled = await Promise.race([streams, grace.quiet.then(() => undefined)]);
+  grace.cancel();
+  if (!settled) [child.stdout, child.stderr, control, log].forEach((s) => s?.destroy());
+  const [stdout, stderr, result] = settled ?? (await streams);
+  return { exit, result, stdout, stderr, overflow, stdinError };
+}
+
 /** Runs a registered action in a new child: spawn, send the job, relay logs, gather the result. */
 export async function runSandboxed(registration: Registration, spec: RunSpec, logger: Logger): Promise<RunResult> {
   const started = performance.now();
@@ -136,44 +172,21 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   }
   const spawnedMs = performance.now() - started;
 
-  const [control, log] = child.extraFds as [Socket, Socket];
-  const job: JobMessage = {
-    type: 'job',
-    module: registration.module,
-    args: [...(spec.args ?? [])],
-    files: files.paths,
-    chrootDir,
-    pivotRoot: spec.pivotRoot,
-    logLevel: logger.level,
-  };
-  control.on('error', () => control.destroy()); // a child that died early: the exit says why
-  control.write(encodeFrame(job, 'json'));
-  let stdinError: Error | undefined;
-  feedStdin(child, spec.stdin, (error) => {
-    stdinError ??= error;
+  let attended: Attended;
+  try {
+    const args = [...(spec.args ?? [])];
+    const job: JobMessage = { type: 'job', module: registration.module, args, files: files.paths, chrootDir, pivotRoot: spec.pivotRoot, logLevel: logger.level };
+    attended = await attend(child, job, spec, logger, id, maxBuffer);
+  } catch (error) {
+    // Whatever threw (a wrongly typed args or stdin, say) must not leave the child running
+    // with its fds open.
     child.kill('SIGKILL');
-  });
-
-  let overflow: MaxBufferError | undefined;
-  const overflowed = (error: MaxBufferError) => {
-    overflow ??= error;
-    child.kill('SIGKILL');
-  };
-  const gather = (stream: Readable, name: string) =>
-    collect(stream, name, maxBuffer).catch((error: unknown) => {
-      if (!(error instanceof MaxBufferError)) throw error;
-      overflowed(error);
-      return Buffer.alloc(0);
-    });
-  const streams = Promise.all([gather(child.stdout!, 'stdout'), gather(child.stderr!, 'stderr'), readResult(control, maxBuffer, overflowed), relog(log, relayLogger(logger, id, child.pid))]);
-  const exit = await child.exited;
-  const grace = quietFor(STREAM_GRACE_MS, [child.stdout, child.stderr, control, log]);
-  const settled = await Promise.race([streams, grace.quiet.then(() => undefined)]);
-  grace.cancel();
-  if (!settled) [child.stdout, child.stderr, control, log].forEach((s) => s?.destroy());
-  const [stdout, stderr, result] = settled ?? (await streams);
-
-  const error = failure(id, spec, { exit, result, stderr, overflow, stdinError }, namespaces.has('user'));
+    [child.stdin, child.stdout, child.stderr, ...child.extraFds].forEach((s) => s?.destroy());
+    await child.exited;
+    throw error;
+  }
+  const { exit, result, stdout, stderr } = attended;
+  const error = failure(id, spec, attended, namespaces.has('user'));
   if (error) throw error;
   const done = result as Extract<ResultMessage, { type: 'done' }>;
   return { value: done.value, stdout, stderr, exitCode: exit.exitCode, durationMs: performance.now() - started, timings: done.timings, spawnedMs };

@@ -2,8 +2,10 @@
 // namespaces, a shorter timeout) but cannot drop it. Fixture plugins of
 // test/fixtures/plugins/runtime; as root in this worker, as nobody and the CI user in a
 // fresh process under setpriv.
-import { readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import test from 'ava';
 
@@ -221,4 +223,13 @@ test('CI user: class userns: subids → own id to 0, the /etc/subuid range from 
     [1, 200000, 65536],
   ]);
   t.not(r.value.ns.user, r.host.userns);
+});
+
+test('plugin files: a FIFO with no writer is refused (invalid-options), nothing blocks', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'reexecer-fifo-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  const error = await failure(t, reexecer.reexec('rt-probe', { files: [join(dir, 'fifo')] }));
+  t.is(error.kind, 'invalid-options');
+  t.regex(error.message, /is a FIFO: only regular files/);
 });

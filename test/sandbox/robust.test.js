@@ -63,6 +63,15 @@ for (const as of ['root', 'nobody']) {
     }
   });
 
+  test(`${as}: args or stdin of a wrong type fail the call and leave no child or fd`, async (t) => {
+    const r = await runScenario('wrongTypes', {}, { as });
+    for (const name of ['args', 'stdin', 'stdinObject']) {
+      t.truthy(r[name].error, name);
+      t.deepEqual(r[name].leftChildren, [], name);
+    }
+    t.is(r.fdGrowth, 0);
+  });
+
   test(`${as}: EMFILE on the first call does not break the later ones`, async (t) => {
     const r = await runScenario('emfileFirst', {}, { as, prefix: ['prlimit', '--nofile=128:128', '--'] });
     t.truthy(r.first, 'the first call fails');
