@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mountProc", Napi::Function::New<MountProc>(env, "mountProc"));
   exports.Set("capEff", Napi::Function::New<CapEff>(env, "capEff"));
   exports.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
+  exports.Set("close", Napi::Function::New<Close>(env, "close"));
   exports.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
   return exports;
 }

@@ -104,6 +104,14 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
   return FdPair(info.Env(), fds);
 }
 
+// For the fds above: fs.closeSync on an fd that fs did not open warns in a worker thread
+// ("closed but not opened in unmanaged mode").
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "close(fd)");
+  Check(info.Env(), close(info[0].As<Napi::Number>().Int32Value()), "close");
+  return info.Env().Undefined();
+}
+
 Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   int fds[2];
   Check(info.Env(), socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair");

@@ -43,6 +43,8 @@ export interface Addon {
   capEff(): bigint;
   pipe(): [number, number];
   socketpair(): [number, number];
+  /** Closes an fd that pipe(), socketpair() or spawn() made (fs.closeSync warns about those in a worker). */
+  close(fd: number): void;
 }
 
 /** The error the addon throws when a syscall fails. */

@@ -1,4 +1,4 @@
-import { closeSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
 
 import { addon } from './addon.js';
@@ -46,7 +46,7 @@ export function readRecordSync(fd: number, ms: number): Buffer | undefined {
   try {
     return buffer.subarray(0, readSync(fd, buffer));
   } finally {
-    closeSync(fd);
+    addon.close(fd);
   }
 }
 

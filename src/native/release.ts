@@ -1,4 +1,6 @@
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
+
+import { addon } from './addon.js';
 
 import type { IdMapper } from './id-mapper.js';
 import type { IdMappings } from './id-mappings.js';
@@ -14,7 +16,7 @@ import type { IdMappings } from './id-mappings.js';
 export function mapAndRelease(pid: number, syncFd: number, mapper: IdMapper, mappings: IdMappings): { done: void | Promise<void>; close(): void } {
   let open = true;
   const close = () => {
-    if (open) closeSync(syncFd); // without the byte first, EOF: the waiting child exits without exec
+    if (open) addon.close(syncFd); // without the byte first, EOF: the waiting child exits without exec
     open = false;
   };
   const release = () => {

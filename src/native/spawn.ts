@@ -1,4 +1,3 @@
-import { closeSync } from 'node:fs';
 import { Socket, type SocketConstructorOpts } from 'node:net';
 import { constants as os } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
@@ -175,7 +174,7 @@ async function awaitExec(
     const outcome = await Promise.race([mapping.done.then(() => undefined, (error: unknown) => ({ error })), exited.then(() => gaveUp)]);
     if (outcome !== undefined) {
       mapping.close();
-      closeSync(errorFd);
+      addon.close(errorFd);
       const error = outcome === gaveUp ? new ReexecError('mapping', `child ${pid} exited while its id maps were written`) : (outcome as { error: unknown }).error;
       throw mappingFailure(error, pid, await exited, options);
     }

@@ -29,6 +29,7 @@ for (const as of ['root', 'nobody']) {
       t.true(r.goneAfter, 'the child is reaped, not a zombie');
       t.deepEqual(r.leaked, []);
       t.is(r.fdGrowth, 0);
+      t.deepEqual(r.warnings, [], 'no "closed but not opened in unmanaged mode" warning from the spawns');
     });
   }
 
@@ -48,6 +49,7 @@ for (const as of ['root', 'nobody']) {
     test(`${as}: a child stopped between clone and exec does not freeze the host; ${how} ends it`, async (t) => {
       const r = await runScenario('stoppedBeforeExec', { how }, { as });
       t.like(r.error, { isReexecError: true, kind: how === 'timeout' ? 'timeout' : 'aborted' }, JSON.stringify(r));
+      t.regex(r.error.message, /while the child's exec was awaited/);
       t.true(r.ticks > 0, 'timers ran while the exec was awaited');
       t.deepEqual(r.leaked, []);
       t.is(r.fdGrowth, 0);
