@@ -109,14 +109,14 @@ function checkSignal(signal: unknown): void {
     throw invalidOptions('signal must be an AbortSignal (new AbortController().signal, AbortSignal.timeout(ms))');
 }
 
-function endedEarly(pid: number, exit: ChildExit, options: SpawnSandboxedOptions, while_: string): ReexecError | undefined {
+function endedEarly(exit: ChildExit, options: SpawnSandboxedOptions, while_: string): ReexecError | undefined {
   if (exit.aborted) return new ReexecError('aborted', `aborted while ${while_}`, { cause: options.signal?.reason });
   if (exit.timedOut) return new ReexecError('timeout', `timed out after ${options.timeoutMs} ms while ${while_}`);
   return undefined;
 }
 
 function mappingFailure(error: unknown, pid: number, exit: ChildExit, options: SpawnSandboxedOptions): ReexecError {
-  const early = endedEarly(pid, exit, options, 'the id maps were written');
+  const early = endedEarly(exit, options, 'the id maps were written');
   if (early) return early;
   if (error instanceof ReexecError) return error;
   return new ReexecError('mapping', `writing the id maps of child ${pid} failed: ${(error as Error).message}`, { cause: error });
@@ -185,7 +185,7 @@ async function awaitExec(
     // Stopped or slow: wait on the event loop, where the timer and the signal can act. A
     // child killed before exec closes the pipe too.
     record = await readToEnd(errorFd);
-    if (!parseChildFailure(record) && killing()) throw endedEarly(pid, await exited, options, "the child's exec was awaited") ?? new ReexecError('killed', `child ${pid} was killed before its exec`);
+    if (!parseChildFailure(record) && killing()) throw endedEarly(await exited, options, "the child's exec was awaited") ?? new ReexecError('killed', `child ${pid} was killed before its exec`);
   }
   const failure = parseChildFailure(record);
   if (failure) {

@@ -41,7 +41,7 @@ export function relogLine(logger: Logger, line: string): void {
 }
 
 /** The longest log line relayed; the rest of a longer line is dropped, with a warning. */
-export const MAX_LOG_LINE = 1024 * 1024;
+export const MAX_LOG_LINE = 4 * 1024 * 1024;
 
 /**
  * Relays every line from the child's log socket, like GrootFS's relogger but keeping
