@@ -55,7 +55,18 @@ function spawnError(error: unknown, userns: boolean): ReexecError {
  * until its id maps are written, takes its ids, then execs as namespace root with full
  * capabilities. Resolves once execve succeeded; rejects with the failing step otherwise.
  */
-export async function spawnSandboxed(options: SpawnSandboxedOptions, internal: { cwdOrRoot?: boolean } = {}): Promise<SandboxedChild> {
+export function spawnSandboxed(options: SpawnSandboxedOptions): Promise<SandboxedChild> {
+  return spawnWith(options, {});
+}
+
+/** What only reexecer's own layers ask of a spawn. */
+export interface InternalSpawnOptions {
+  /** The cwd is the host's own (not the caller's choice): "/" when the child may not enter it. */
+  cwdOrRoot?: boolean;
+}
+
+/** spawnSandboxed, with the internal options. */
+export async function spawnWith(options: SpawnSandboxedOptions, internal: InternalSpawnOptions): Promise<SandboxedChild> {
   validateSpawnOptions(options);
   checkSignal(options.signal);
   const namespaces = new Set(options.namespaces ?? []);

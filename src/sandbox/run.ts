@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
-import { spawnSandboxed, type Namespace, type SandboxedChild } from '../native/spawn.js';
+import { spawnWith, type Namespace, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, FrameTooLargeError, readFrames } from '../protocol/frames.js';
 import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messages.js';
 import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
@@ -151,7 +151,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
 
   let child: SandboxedChild;
   try {
-    child = await spawnSandboxed({
+    child = await spawnWith({
       file: process.execPath,
       argv0: id,
       args: [...childExecArgv(), CHILD_ENTRY],
