@@ -16,6 +16,8 @@ export interface NativeSpawnOptions {
   noNewPrivileges: boolean;
   /** chdir("/") instead when the target user may not enter cwd (EACCES). */
   cwdOrRoot?: boolean;
+  /** With a PID namespace: pid 1 is a tiny init that reaps orphans; the program is pid 2. */
+  pidInit: boolean;
 }
 
 export interface NativeSpawnResult {

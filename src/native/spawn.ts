@@ -6,7 +6,7 @@ import { ReexecError, invalidOptions } from '../errors.js';
 import { addon, CLONE_FLAGS, isSyscallError, type NativeExitWatcher } from './addon.js';
 import { errnoName } from './errno.js';
 import { defaultIdMapper } from './id-mapper.js';
-import { mapsNamespaceId, selfMappings, validateIdMappings, type IdMappings } from './id-mappings.js';
+import { defaultIdMappings, mapsHostRoot, mapsNamespaceId, type IdMappings } from './id-mappings.js';
 import { parseChildFailure, readRecordSync, readToEnd } from './child-failure.js';
 import { FdPlan } from './fd-plan.js';
 import { mapAndRelease } from './release.js';
@@ -68,18 +68,18 @@ export interface InternalSpawnOptions {
 /** spawnSandboxed, with the internal options. */
 export async function spawnWith(options: SpawnSandboxedOptions, internal: InternalSpawnOptions): Promise<SandboxedChild> {
   validateSpawnOptions(options);
-  checkSignal(options.signal);
   const namespaces = new Set(options.namespaces ?? []);
   const userns = namespaces.has('user');
-  const mappings = userns ? options.idMappings ?? selfMappings() : undefined;
-  if (mappings) {
-    validateIdMappings(mappings.uidMappings, 'uid');
-    validateIdMappings(mappings.gidMappings, 'gid');
-  }
+  const mappings = userns ? options.idMappings ?? defaultIdMappings() : undefined;
   const uid = options.uid ?? (userns ? 0 : undefined);
   const gid = options.gid ?? (userns ? 0 : undefined);
   if (mappings && !mapsNamespaceId(mappings.uidMappings, uid!)) throw invalidOptions(`uid ${uid} is not mapped by uidMappings: map it or choose a mapped uid`);
   if (mappings && !mapsNamespaceId(mappings.gidMappings, gid!)) throw invalidOptions(`gid ${gid} is not mapped by gidMappings: map it or choose a mapped gid`);
+  if (mappings && mapsHostRoot(mappings) && options.dangerouslyMapHostRoot !== true)
+    throw invalidOptions(
+      'the id maps put host root (uid or gid 0) into the namespace: its root would own every root-owned file of the host. ' +
+        'Map other host ids (the default map does), or pass dangerouslyMapHostRoot: true if that is truly meant',
+    );
   if (options.signal?.aborted) throw new ReexecError('aborted', 'aborted before the child was spawned', { cause: options.signal.reason });
 
   const env = envArray(options.env);
@@ -101,7 +101,8 @@ export async function spawnWith(options: SpawnSandboxedOptions, internal: Intern
       uid,
       gid,
       dropGroups: uid !== undefined,
-      noNewPrivileges: options.noNewPrivileges ?? false,
+      noNewPrivileges: options.noNewPrivileges ?? true,
+      pidInit: options.init ?? false,
       cwdOrRoot: internal.cwdOrRoot ?? false,
     });
   } catch (error) {
@@ -114,11 +115,6 @@ export async function spawnWith(options: SpawnSandboxedOptions, internal: Intern
 
 /** How long the event loop may be held waiting for the exec before the wait goes async. */
 const SYNC_EXEC_WAIT_MS = 50;
-
-function checkSignal(signal: unknown): void {
-  if (signal !== undefined && !(signal instanceof AbortSignal))
-    throw invalidOptions('signal must be an AbortSignal (new AbortController().signal, AbortSignal.timeout(ms))');
-}
 
 function endedEarly(exit: ChildExit, options: SpawnSandboxedOptions, while_: string): ReexecError | undefined {
   if (exit.aborted) return new ReexecError('aborted', `aborted while ${while_}`, { cause: options.signal?.reason });
