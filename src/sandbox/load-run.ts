@@ -1,3 +1,4 @@
+import { ReexecError } from '../errors.js';
 import type * as Run from './run.js';
 
 // Spelled from the parent folder so that the same URL resolves from dist/bundles/, where the
@@ -17,7 +18,8 @@ export function loadRun(): Promise<typeof Run> {
   loading ??= (import(failures === 0 ? RUN_URL : `${RUN_URL}?retry=${failures}`) as Promise<typeof Run>).catch((error: unknown) => {
     loading = undefined;
     failures++;
-    throw error;
+    const code = (error as NodeJS.ErrnoException)?.code;
+    throw new ReexecError('spawn', `loading reexecer's runner (${RUN_URL}) failed: ${(error as Error)?.message ?? error}; the next call tries again`, { cause: error, code });
   });
   return loading;
 }

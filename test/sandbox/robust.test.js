@@ -74,7 +74,7 @@ for (const as of ['root', 'nobody']) {
 
   test(`${as}: EMFILE on the first call does not break the later ones`, async (t) => {
     const r = await runScenario('emfileFirst', {}, { as, prefix: ['prlimit', '--nofile=128:128', '--'] });
-    t.truthy(r.first, 'the first call fails');
+    t.like(r.first, { isReexecError: true, kind: 'spawn', code: 'EMFILE' }, 'the first call fails, typed');
     t.is(r.second, 'Hi from action!');
   });
 }
