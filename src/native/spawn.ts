@@ -6,7 +6,7 @@ import { ReexecError, invalidOptions } from '../errors.js';
 import { addon, CLONE_FLAGS, isSyscallError, type NativeExitWatcher } from './addon.js';
 import { errnoName } from './errno.js';
 import { defaultIdMapper } from './id-mapper.js';
-import { defaultIdMappings, mapsHostRoot, mapsNamespaceId, type IdMappings } from './id-mappings.js';
+import { defaultIdMappings, isSelfMap, mapsHostRoot, mapsNamespaceId, type IdMappings } from './id-mappings.js';
 import { parseChildFailure, readRecordSync, readToEnd } from './child-failure.js';
 import { FdPlan } from './fd-plan.js';
 import { mapAndRelease } from './release.js';
@@ -36,14 +36,18 @@ export interface SandboxedChild {
   kill(signal?: NodeJS.Signals | number): boolean;
   /** Let the parent exit while this child runs. */
   unref(): void;
+  /** Undoes unref(): a prewarmed child, idle until then, serves a call. */
+  ref(): void;
+  /** Drops timeoutMs and the signal's listener: the caller has what it needed (the exit is still reaped). */
+  endDeadline(): void;
 }
 
 function spawnError(error: unknown, userns: boolean): ReexecError {
   if (!isSyscallError(error)) return new ReexecError('spawn', `spawn failed: ${(error as Error)?.message ?? error}`, { cause: error });
   if (userns && ['EPERM', 'ENOSPC', 'EINVAL', 'EACCES', 'EUSERS'].includes(error.code))
-    return new ReexecError('userns-unavailable', `cannot create a user namespace: clone3 failed: ${error.code}`, {
+    return new ReexecError('userns-unavailable', `cannot create a user namespace: ${error.step} failed: ${error.code}`, {
       cause: error,
-      step: 'clone3',
+      step: error.step,
       code: error.code,
       hint: diagnoseUserns(error.code),
     });
@@ -82,6 +86,9 @@ export async function spawnWith(options: SpawnSandboxedOptions, internal: Intern
     );
   if (options.signal?.aborted) throw new ReexecError('aborted', 'aborted before the child was spawned', { cause: options.signal.reason });
 
+  // An unprivileged self map with the default mapper is what the child may write itself:
+  // it then need not wait for the parent, and the spawn can share the parent's memory.
+  const childMaps = mappings !== undefined && writesOwnMap(mappings, options.idMapper);
   const env = envArray(options.env);
   const file = resolveExecutable(options.file, options.env?.PATH ?? process.env.PATH, options.cwd);
   const fds = new FdPlan();
@@ -97,10 +104,11 @@ export async function spawnWith(options: SpawnSandboxedOptions, internal: Intern
       hostname: options.hostname,
       fds: fds.childFds,
       cloneFlags: [...namespaces].reduce((flags, ns) => flags | CLONE_FLAGS[ns], 0),
-      waitForParent: userns,
+      waitForParent: userns && !childMaps,
+      selfMap: childMaps ? { uid: process.geteuid!(), gid: process.getegid!() } : undefined,
       uid,
       gid,
-      dropGroups: uid !== undefined,
+      dropGroups: uid !== undefined && !childMaps,
       noNewPrivileges: options.noNewPrivileges ?? true,
       pidInit: options.init ?? false,
       cwdOrRoot: internal.cwdOrRoot ?? false,
@@ -111,6 +119,11 @@ export async function spawnWith(options: SpawnSandboxedOptions, internal: Intern
   }
   fds.closeChildEnds();
   return supervise(spawned, fds.parentEnds, options, mappings);
+}
+
+function writesOwnMap(mappings: IdMappings, mapper: SpawnSandboxedOptions['idMapper']): boolean {
+  const uid = process.geteuid!();
+  return uid !== 0 && (mapper === undefined || mapper === defaultIdMapper) && isSelfMap(mappings.uidMappings, uid) && isSelfMap(mappings.gidMappings, process.getegid!());
 }
 
 /** How long the event loop may be held waiting for the exec before the wait goes async. */
@@ -135,6 +148,8 @@ interface Watch {
   timer: NodeJS.Timeout | undefined;
   /** The timer or the signal sent its SIGKILL. */
   killing(): boolean;
+  /** Drops the timer and the signal listener. */
+  endDeadline(): void;
 }
 
 /** Reaps the child, and kills it on timeoutMs or the signal; set up before anything can block. */
@@ -147,9 +162,12 @@ function watchExit(pidfd: number, options: SpawnSandboxedOptions): Watch {
     aborted = true;
     watcher.kill(os.signals.SIGKILL);
   };
-  const watcher: NativeExitWatcher = new addon.ExitWatcher(pidfd, (exitCode, signal) => {
+  const endDeadline = () => {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
+  };
+  const watcher: NativeExitWatcher = new addon.ExitWatcher(pidfd, (exitCode, signal) => {
+    endDeadline();
     // A child that ended by itself was not ended by the timer or the signal, even when one
     // of them fired between its exit and this reap (the kill then reached a zombie).
     const killed = signal === os.signals.SIGKILL;
@@ -164,7 +182,7 @@ function watchExit(pidfd: number, options: SpawnSandboxedOptions): Watch {
         }, options.timeoutMs);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
-  return { watcher, exited, timer, killing: () => timedOut || aborted };
+  return { watcher, exited, timer, killing: () => timedOut || aborted, endDeadline };
 }
 
 /** Writes the maps (if any) and waits for the exec; a timeout or an abort ends both waits. */
@@ -256,6 +274,12 @@ async function supervise(
       watcher.unref();
       timer?.unref();
       streams.forEach((s) => s?.unref());
+    },
+    endDeadline: watch.endDeadline,
+    ref: () => {
+      watcher.ref();
+      timer?.ref();
+      streams.forEach((s) => s?.ref());
     },
   };
 }
