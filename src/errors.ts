@@ -13,6 +13,8 @@ export type ReexecErrorKind =
   | 'serialization'
   | 'max-buffer'
   | 'protocol'
+  /** A layer entry could not be applied, a digest did not match, or maxBytes was reached. */
+  | 'unpack'
   /** An in-child operation (chroot, pivotRoot, ...) called in a process that is no sandboxed child. */
   | 'outside-sandbox'
   /** The stdin stream given to a call failed; the child was killed. */
@@ -29,6 +31,8 @@ export interface ReexecErrorDetails {
   stderr?: string;
   /** Actionable advice, already part of the message. */
   hint?: string;
+  /** The archive entry an 'unpack' error is about. */
+  path?: string;
 }
 
 const BRAND = Symbol.for('reexecer.ReexecError');
@@ -52,12 +56,13 @@ export class ReexecError extends Error {
   readonly signal?: NodeJS.Signals | null;
   readonly stderr?: string;
   readonly hint?: string;
+  readonly path?: string;
 
   constructor(kind: ReexecErrorKind, message: string, details: ReexecErrorDetails = {}) {
     super(details.hint ? `${message}\n${details.hint}` : message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
     Object.defineProperty(this, BRAND, { value: true });
-    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint'] as const) {
+    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint', 'path'] as const) {
       if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true });
     }
   }
