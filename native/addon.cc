@@ -13,6 +13,7 @@ namespace reexecer {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New<Spawn>(env, "spawn"));
+  exports.Set("pollReadable", Napi::Function::New<PollReadable>(env, "pollReadable"));
   exports.Set("ExitWatcher", ExitWatcher::Define(env));
   exports.Set("Extractor", DefineExtractor(env));
   exports.Set("chroot", Napi::Function::New<Chroot>(env, "chroot"));
@@ -21,6 +22,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mountProc", Napi::Function::New<MountProc>(env, "mountProc"));
   exports.Set("capEff", Napi::Function::New<CapEff>(env, "capEff"));
   exports.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
+  exports.Set("close", Napi::Function::New<Close>(env, "close"));
   exports.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
   exports.Set("installSeccomp", Napi::Function::New<InstallSeccomp>(env, "installSeccomp"));
   exports.Set("seccompRefused", Napi::Function::New<SeccompRefused>(env, "seccompRefused"));

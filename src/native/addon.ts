@@ -19,6 +19,8 @@ export interface NativeSpawnOptions {
   landlockScope?: boolean;
   /** [resource, soft, hard]; -1 for RLIM_INFINITY. */
   rlimits?: [number, number, number][];
+  /** chdir("/") instead when the target user may not enter cwd (EACCES). */
+  cwdOrRoot?: boolean;
   /** With a PID namespace: pid 1 is a tiny init that reaps orphans; the program is pid 2. */
   pidInit: boolean;
 }
@@ -39,6 +41,7 @@ export interface NativeExitWatcher {
 
 export interface Addon {
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
+  pollReadable(fd: number, timeoutMs: number): boolean;
   ExitWatcher: new (pidfd: number, onExit: (exitCode: number | null, signal: number | null, cpuMs: number) => void) => NativeExitWatcher;
   chroot(dir: string): void;
   pivotRoot(dir: string): void;
@@ -52,6 +55,8 @@ export interface Addon {
   landlockAbi(): number;
   landlockPrepare(root: string, read: string[], write: string[]): void;
   landlockEnforce(): number;
+  /** Closes an fd that pipe(), socketpair() or spawn() made (fs.closeSync warns about those in a worker). */
+  close(fd: number): void;
   /** One marker byte with `fds` attached (SCM_RIGHTS). */
   sendFds(socketFd: number, fds: readonly number[]): void;
   /** Blocks for sendFds' message; its fds (close-on-exec), or null at EOF. */

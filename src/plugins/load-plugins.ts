@@ -12,6 +12,38 @@ import { pluginInfo, pluginsOf, recordPlugin, type PluginInfo } from './plugin-r
 export interface LoadPluginsOptions {
   /** 'auto' (default): use a fresh manifest, rebuild a stale one; 'ignore': always import. */
   manifest?: 'auto' | 'ignore';
+  /**
+   * How long one plugin file's import may take, in ms (default DEFAULT_IMPORT_TIMEOUT_MS,
+   * or the environment's REEXECER_IMPORT_TIMEOUT_MS): a module whose top-level await never
+   * settles fails the load, naming the file, instead of never resolving.
+   */
+  importTimeoutMs?: number;
+}
+
+export const DEFAULT_IMPORT_TIMEOUT_MS = 30_000;
+
+function importTimeout(options: LoadPluginsOptions): number {
+  const fromEnv = process.env.REEXECER_IMPORT_TIMEOUT_MS;
+  const ms = options.importTimeoutMs ?? (fromEnv ? Number(fromEnv) : DEFAULT_IMPORT_TIMEOUT_MS);
+  if (!(Number.isSafeInteger(ms) && ms > 0 && ms <= 2 ** 31 - 1))
+    throw new ReexecError('invalid-options', `importTimeoutMs (or REEXECER_IMPORT_TIMEOUT_MS) must be a whole number of ms between 1 and ${2 ** 31 - 1}, not ${options.importTimeoutMs ?? fromEnv}`);
+  return ms;
+}
+
+/** import(url), or a timeout error naming the file once `ms` passed. */
+async function importWithin(url: string, path: string, ms: number): Promise<Record<string, unknown>> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ReexecError('timeout', `plugin file ${path} did not finish loading within ${ms} ms (a top-level await that never settles?); raise importTimeoutMs or REEXECER_IMPORT_TIMEOUT_MS if it is only slow`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([import(url) as Promise<Record<string, unknown>>, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The absolute path of a plugin directory, or a clear error. */
@@ -27,12 +59,13 @@ export function checkDir(dir: string): string {
   return absolute;
 }
 
-async function importFile(file: PluginFile): Promise<PluginInfo[]> {
+async function importFile(file: PluginFile, timeoutMs: number): Promise<PluginInfo[]> {
   const url = pathToFileURL(file.path).href;
   let exports: Record<string, unknown>;
   try {
-    exports = await import(url);
+    exports = await importWithin(url, file.path, timeoutMs);
   } catch (error) {
+    if (error instanceof ReexecError) throw error;
     const message = (error as Error)?.message ?? String(error);
     throw new ReexecError('invalid-options', `plugin file ${file.path} failed to load: ${message}`, { cause: error });
   }
@@ -64,9 +97,9 @@ function registerFromManifest(dir: string, manifest: Manifest): PluginInfo[] {
 }
 
 /** Imports every candidate file of `dir`, returning the plugins they declare. */
-export async function importPluginDir(dir: string, files: readonly PluginFile[] = listPluginFiles(dir)): Promise<PluginInfo[]> {
+export async function importPluginDir(dir: string, files: readonly PluginFile[] = listPluginFiles(dir), timeoutMs = DEFAULT_IMPORT_TIMEOUT_MS): Promise<PluginInfo[]> {
   const found: PluginInfo[] = [];
-  for (const file of files) found.push(...(await importFile(file)));
+  for (const file of files) found.push(...(await importFile(file, timeoutMs)));
   return found;
 }
 
@@ -76,6 +109,7 @@ export async function importPluginDir(dir: string, files: readonly PluginFile[] 
  * is rebuilt; without one every file is imported. Errors name the file.
  */
 export async function loadPlugins(dirs: readonly string[] | string, options: LoadPluginsOptions = {}): Promise<PluginInfo[]> {
+  const timeoutMs = importTimeout(options);
   const loaded: PluginInfo[] = [];
   for (const dir of typeof dirs === 'string' ? [dirs] : dirs) {
     const absolute = checkDir(dir);
@@ -85,7 +119,7 @@ export async function loadPlugins(dirs: readonly string[] | string, options: Loa
       loaded.push(...registerFromManifest(absolute, manifest));
       continue;
     }
-    const plugins = await importPluginDir(absolute, files);
+    const plugins = await importPluginDir(absolute, files, timeoutMs);
     if (manifest) {
       try {
         writeManifest(absolute, buildManifest(absolute, files, plugins));

@@ -135,14 +135,15 @@ test('stale manifest (a file changed): the new declarations are loaded and writt
   const dir = pluginDir(t);
   await writeWithCli(t, dir);
   const path = join(dir, 'alpha.js');
-  writeFileSync(path, readFileSync(path, 'utf8').replace("Sandboxed({ id: 'mf-alpha' })", "Sandboxed({ id: 'mf-alpha-v2', timeoutMs: 1234 })"));
+  // The new option is a timeout the run must not meet on a loaded machine (1.2 s once did).
+  writeFileSync(path, readFileSync(path, 'utf8').replace("Sandboxed({ id: 'mf-alpha' })", "Sandboxed({ id: 'mf-alpha-v2', timeoutMs: 45000 })"));
   const out = await host(dir, { run: [['mf-alpha-v2', []]] });
   t.is(out.error, undefined, JSON.stringify(out.error));
   t.deepEqual(ids(out.loaded), ['mf-alpha-v2', 'mf-beta']);
   t.is(out.values[0].plugin, 'mf-alpha');
   const manifest = readManifest(dir);
   t.deepEqual(manifest.plugins.map((p) => p.id).sort(), ['mf-alpha-v2', 'mf-beta']);
-  t.deepEqual(manifest.plugins.find((p) => p.id === 'mf-alpha-v2').options, { id: 'mf-alpha-v2', timeoutMs: 1234 });
+  t.deepEqual(manifest.plugins.find((p) => p.id === 'mf-alpha-v2').options, { id: 'mf-alpha-v2', timeoutMs: 45000 });
   t.is(manifest.files.find((f) => f.path === 'alpha.js').size, statSync(path).size);
 });
 
