@@ -2,12 +2,20 @@
 # Prepares this machine for the test suite (run as root; idempotent):
 # - newuidmap/newgidmap (Debian package uidmap) for the rootless multi-range maps;
 # - the unprivileged test user reexecer-ci with /etc/subuid and /etc/subgid ranges;
+# - the arm64 cross toolchain the prebuilds are packed with (scripts/setup-pack.sh) and
+#   qemu-user-static, which runs the arm64 prebuild under the arm64 Node;
 # - read access to the checkout for uid 65534 and reexecer-ci, whose tests run from it.
 set -euo pipefail
 
 if ! command -v newuidmap >/dev/null || ! command -v newgidmap >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq uidmap >/dev/null
+fi
+
+bash "$(dirname "$0")/../scripts/setup-pack.sh"
+if ! command -v qemu-aarch64-static >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null
 fi
 
 user=reexecer-ci

@@ -68,13 +68,15 @@ bool OptionalBool(const Napi::Object& options, const char* key) {
 
 // Signals are blocked across the clone so that no handler of the parent's (libuv's,
 // writing to the parent's signal pipe) runs in the child before it resets them.
+// sigprocmask, not pthread_sigmask: on Linux (glibc and musl) both set the calling
+// thread's mask, and pthread_sigmask@GLIBC_2.32 would raise the prebuild's glibc floor.
 long Clone3(clone_args* args) {
   sigset_t all, previous;
   sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  sigprocmask(SIG_SETMASK, &all, &previous);
   long pid = syscall(SYS_clone3, args, sizeof(*args));
   int saved = errno;
-  if (pid != 0) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid != 0) sigprocmask(SIG_SETMASK, &previous, nullptr);
   errno = saved;
   return pid;
 }

@@ -12,7 +12,8 @@ export type ReexecErrorKind =
   | 'aborted'
   | 'serialization'
   | 'max-buffer'
-  | 'protocol';
+  | 'protocol'
+  | 'addon-unavailable';
 
 export interface ReexecErrorDetails {
   cause?: unknown;
