@@ -113,15 +113,19 @@ function withErrnoNames(raw: Addon): Addon {
   return wrapped as unknown as Addon;
 }
 
-let loaded: { addon: Addon; path: string } | undefined;
+// Shared by every copy of this module in the process (the child runtime and the reexecer
+// bundle each hold one): the child's chroot loads the addon, and a plugin's call after the
+// chroot, where node_modules is out of reach, finds it loaded.
+const KEY = Symbol.for('reexecer.native.addon');
+const slot = globalThis as { [KEY]?: { addon: Addon; path: string } };
 
 /** Loads the addon now (throws a ReexecError of kind addon-unavailable when it cannot). */
 export function loadAddon(): { addon: Addon; path: string } {
-  if (!loaded) {
+  if (!slot[KEY]) {
     const { raw, path } = load();
-    loaded = { addon: withErrnoNames(raw), path };
+    slot[KEY] = { addon: withErrnoNames(raw), path };
   }
-  return loaded;
+  return slot[KEY];
 }
 
 /**

@@ -8,7 +8,7 @@ import type { ChildTimings } from '../protocol/messages.js';
 import { ContainerModule, inject, injectable } from '../vendor/inversify.js';
 import { toRunSpec, type PluginCallSpec } from './call-spec.js';
 import { loadPlugins } from './load-plugins.js';
-import { allPlugins, pluginInfo, type PluginInfo } from './plugin-registry.js';
+import { allPlugins, pluginDirsLoaded, pluginInfo, type PluginInfo } from './plugin-registry.js';
 
 export interface ReexecResult<T = unknown> {
   /** What run() returned, through the v8 serializer. */
@@ -41,6 +41,14 @@ async function defaultLogger(): Promise<Logger> {
   return pino({ name: 'reexecer' });
 }
 
+function unregisteredHint(known: string[]): string {
+  if (known.length) return `Registered plugins: ${known.join(', ')}.`;
+  const dirs = pluginDirsLoaded();
+  return dirs.length
+    ? `No plugin is registered: the plugin directories loaded (${dirs.join(', ')}) declare no @Sandboxed class.`
+    : 'No plugin is registered: load a plugin directory first (Reexecer.create({ plugins: [dir] })).';
+}
+
 /** Runs plugins by id in sandboxed children; get it from a container or Reexecer.create(). */
 @injectable()
 export class Reexecer {
@@ -62,7 +70,7 @@ export class Reexecer {
     if (!plugin || !registration) {
       const known = allPlugins().map((p) => p.id);
       throw new ReexecError('unregistered', `unregistered command: ${id}`, {
-        hint: known.length ? `Registered plugins: ${known.join(', ')}.` : 'No plugin is registered: load a plugin directory first (Reexecer.create({ plugins: [dir] })).',
+        hint: unregisteredHint(known),
       });
     }
     const runSpec = await toRunSpec(plugin.options, spec, this.config);
