@@ -20,6 +20,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE.main}\n`);
     return command === undefined ? 2 : 0;
   }
+  if (command === '--version' || command === '-V') {
+    const { packageVersion } = await import('../plugins/shipped.js');
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   const load = COMMANDS[command];
   if (!load) {
     process.stderr.write(`reexecer: unknown command ${JSON.stringify(command)}\n\n${USAGE.main}\n`);

@@ -9,7 +9,7 @@ Commands:
   doctor     Check that this machine can run sandboxes, and say how to fix what is missing
   manifest   Write reexecer.manifest.json for a plugin directory
 
-Run 'reexecer <command> --help' for a command's options.`,
+Run 'reexecer <command> --help' for a command's options; 'reexecer --version' prints the version.`,
   list: `Usage: reexecer list [--plugins DIR]... [--json]
 
   --plugins DIR   A plugin directory (repeatable); default: the plugins shipped with reexecer

@@ -209,3 +209,12 @@ test('manifest with a directory that does not exist → a message, not a stack t
   t.is(r.code, 1);
   t.notRegex(r.stderr, /\n\s+at /);
 });
+
+test('reexecer --version (and -V) prints the package version, exit 0', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  for (const flag of ['--version', '-V']) {
+    const r = await cli([flag]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout, `${version}\n`);
+  }
+});
