@@ -1,7 +1,13 @@
 #!/usr/bin/env node
+import module from 'node:module';
+
 import { ReexecError } from '../errors.js';
 import { UsageError } from './args.js';
 import { USAGE } from './usage.js';
+
+// Node >= 22.1 keeps the compiled CLI code between runs (in the system temp dir, never in
+// the package); Node 20 has no such cache.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 type Command = (argv: string[]) => Promise<number>;
 
