@@ -31,8 +31,9 @@ export function checkDir(dir: string): string {
   return absolute;
 }
 
-const TS_HINT =
-  "Node's own type stripping cannot run decorators or parameter properties: run the host under tsx (node --import tsx host.js; plugins then need an explicit @inject(TOKEN) on every constructor parameter), or compile the plugins with tsc and load the output directory.";
+const TS_WAYS =
+  'compile them with tsc and load the output directory, or run the host under tsx (node --import tsx host.js; plugins then need an explicit @inject(TOKEN) on every constructor parameter).';
+const TS_HINT = `Node's own type stripping cannot run decorators or parameter properties: ${TS_WAYS}`;
 
 /** .ts files where nothing can import them are refused, never skipped in silence. */
 export function checkTypeScript(dir: string, files: readonly PluginFile[]): void {
@@ -40,7 +41,7 @@ export function checkTypeScript(dir: string, files: readonly PluginFile[]): void
   if (ts.length === 0 || typescriptSupport() !== false) return;
   const names = ts.slice(0, 3).map((f) => relative(dir, f.path)).join(', ') + (ts.length > 3 ? ', ...' : '');
   throw new ReexecError('invalid-options', `plugin directory ${dir} holds TypeScript files (${names}) that Node ${process.version} cannot import`, {
-    hint: 'Compile them with tsc and load the output directory, or run the host under tsx (node --import tsx host.js; plugins then need an explicit @inject(TOKEN) on every constructor parameter).',
+    hint: `Either ${TS_WAYS}`,
   });
 }
 
