@@ -5,7 +5,7 @@
 // this suite (.ci/run runs it on every line). Nothing under node_modules/reexecer may
 // change. The arm64 prebuild loads and answers under qemu with the arm64 Node from npm.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import test from 'ava';
@@ -98,6 +98,31 @@ for (const as of USERS) {
     t.is(r.code, 0, r.stdout + r.stderr);
     t.regex(r.stdout, /^ok {4}native addon: linux-x64: \S+\/node_modules\/reexecer\/prebuilds\/linux-x64\/reexecer\.glibc\.node$/m);
     t.regex(r.stdout, /^ok {4}sandbox probe/m);
+  });
+}
+
+const TS_HOST = `import { Reexecer, SHIPPED_PLUGINS, ReexecError, type ReexecResult } from 'reexecer';
+import { register } from 'reexecer/reexec';
+import { newReexecer } from 'reexecer/sandbox';
+export async function main(): Promise<ReexecResult<{ uid: number }>> {
+  void register; void newReexecer; void ReexecError;
+  const r = await Reexecer.create({ plugins: [SHIPPED_PLUGINS] });
+  return r.reexec<{ uid: number }>('whoami');
+}
+`;
+
+// A CommonJS TypeScript host (no "type": "module" above it) under each module setting:
+// commonjs resolves the top-level types/typesVersions (skipLibCheck as tsc --init sets it:
+// inversify's own types need node16+ resolution), node16 the .d.cts of the require
+// condition, nodenext the ESM types.
+for (const [module, extra] of [['commonjs', ['--skipLibCheck']], ['node16', []], ['nodenext', []]]) {
+  test(`types resolve in a CommonJS TypeScript host with module ${module}`, async (t) => {
+    const dir = join(app.dir, `ts-${module}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), '{ "name": "host", "private": true }\n');
+    writeFileSync(join(dir, 'host.ts'), TS_HOST);
+    const r = await app.run(['node', 'node_modules/typescript/bin/tsc', '--noEmit', '--strict', '--types', 'node', '--target', 'es2022', '--module', module, ...extra, join(dir, 'host.ts')]);
+    t.is(r.code, 0, r.stdout + r.stderr);
   });
 }
 
