@@ -18,13 +18,14 @@
 // env {} for bare node because this machine's environment has NODE_EXTRA_CA_CERTS, which
 // adds ≈ 45 ms to every node start; the reexec child gets an empty environment too.
 // Prints tables, then one JSON line with every figure (milliseconds).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { pino } from 'pino';
+import { ROOT_DEFAULT_HOST_ID } from 'reexecer/native';
 import { newReexecer } from 'reexecer/sandbox';
 
 import './lib/noop-action.js';
@@ -38,6 +39,8 @@ const opts = options(USAGE, { pairs: [150, 1], warmup: [10, 0], 'import-rounds':
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const chrootDir = mkdtempSync(join(tmpdir(), 'reexecer-bench-root-'));
+// The namespace's root must enter it: as root, that is the default map's host id, not root.
+if (process.geteuid() === 0) chownSync(chrootDir, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_HOST_ID);
 process.on('exit', () => rmSync(chrootDir, { recursive: true, force: true }));
 
 // The parent's logger: counts the relayed lines, so a reexec that lost its log shows.

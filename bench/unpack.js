@@ -28,7 +28,7 @@
 // run it too, but GNU tar would then differ from us in what it can apply (owners).
 // Prints a table, then one JSON line with every figure.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 
 import { pino } from 'pino';
 import { Reexecer } from 'reexecer';
+import { ROOT_DEFAULT_HOST_ID } from 'reexecer/native';
 
 import { childPhases, fmt, interleave, machine, median, msSince, now, options, rounded, stats, table, timeProcess } from './lib/stats.js';
 import { writeLayerTar } from './lib/tar-tree.js';
@@ -51,6 +52,7 @@ const opts = options(
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const started = now();
 const tmp = mkdtempSync(join(opts.dir, 'reexecer-bench-unpack-'));
+chmodSync(tmp, 0o755); // root's default map makes the unpacker another host id, which must pass through
 const fsType = spawnSync('stat', ['-f', '-c', '%T', tmp], { encoding: 'utf8' }).stdout.trim().replace('ext2/ext3', 'ext2/3/4');
 process.on('exit', () => {
   if (!opts.keep) rmSync(tmp, { recursive: true, force: true });
@@ -87,6 +89,8 @@ let serial = 0;
 function freshDir(label) {
   const dir = join(tmp, `${label}-${serial++}`);
   mkdirSync(dir);
+  // As GrootFS does: the layer dir belongs to the namespace's root (root's default map: not host root).
+  if (label === 'ours' && process.geteuid() === 0) chownSync(dir, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_HOST_ID);
   return dir;
 }
 /** Not timed: flush dirty pages; with --delete-between, remove what the last run wrote first. */

@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/close_range.h>
@@ -107,6 +108,53 @@ void ResetSignals() {
   Check(sigprocmask(SIG_SETMASK, &none, nullptr), "sigprocmask");
 }
 
+// pid 1 of a new PID namespace: Node reaps only the children it spawned, so orphans that
+// the kernel hands to pid 1 would stay zombies. The clone child stays here as a tiny init
+// (as tini and bubblewrap do): it holds no fd, forwards every signal to the program, reaps
+// whatever exits, and leaves with the program's status (128 + signal when it was killed:
+// init cannot die of a signal sent from inside its namespace). Its exit ends the namespace.
+// All signals are blocked before the fork, so a SIGCHLD cannot come before the wait.
+[[noreturn]] void RunInit(pid_t program) {
+  // No fd may keep a pipe of the parent open: their EOFs are how it learns of the exec
+  // and of the end of the program's output.
+  if (syscall(SYS_close_range, 0U, ~0U, 0) < 0) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) < 0) _exit(kFailureExit);
+    for (rlim_t fd = 0; fd < limit.rlim_cur; ++fd) close(static_cast<int>(fd));
+  }
+  sigset_t all;
+  sigfillset(&all);
+  for (;;) {
+    siginfo_t info;
+    int sig = static_cast<int>(syscall(SYS_rt_sigtimedwait, &all, &info, nullptr, _NSIG / 8));
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(program, sig);
+      continue;
+    }
+    int status;
+    pid_t reaped;
+    while ((reaped = static_cast<pid_t>(syscall(SYS_wait4, -1, &status, WNOHANG, nullptr))) > 0)
+      if (reaped == program) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+}
+
+// Forks the program off the init; returns in the program, never in the init.
+void ForkFromInit() {
+  sigset_t all;
+  sigfillset(&all);
+  Check(sigprocmask(SIG_SETMASK, &all, nullptr), "sigprocmask");
+  long program = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  Check(program, "fork-init");
+  if (program != 0) RunInit(static_cast<pid_t>(program));
+  // The parent-death signal is not inherited: the program dies with its init.
+  Check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl-pdeathsig");
+  if (getppid() != 1) _exit(kFailureExit);
+  sigset_t none;
+  sigemptyset(&none);
+  Check(sigprocmask(SIG_SETMASK, &none, nullptr), "sigprocmask");
+}
+
 }  // namespace
 
 void RunChild(const ChildPlan& plan) {
@@ -139,6 +187,7 @@ void RunChild(const ChildPlan& plan) {
   ArrangeFds(plan);
   CloseOthers(plan);
   ResetSignals();
+  if (plan.pid_init) ForkFromInit();
   execve(plan.file, plan.argv, plan.envp);
   Fail("execve");
 }

@@ -32,6 +32,7 @@ struct ChildPlan {
   bool no_new_privs;
   bool private_mounts;  // new mount namespace: stop mount events propagating to the host
   pid_t parent_pid;     // 0 when the child is in a new PID namespace (getppid() reads 0)
+  bool pid_init;        // new PID namespace: stay as its init (reaping orphans), exec in a child
 };
 
 // The byte the parent writes to release the child after writing its maps.

@@ -121,6 +121,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // into slaves (the kernel's CL_SHARED_TO_SLAVE); only root without one must do it.
   plan.private_mounts = (flags & CLONE_NEWNS) != 0 && (flags & CLONE_NEWUSER) == 0;
   plan.parent_pid = (flags & CLONE_NEWPID) != 0 ? 0 : getpid();
+  plan.pid_init = (flags & CLONE_NEWPID) != 0 && OptionalBool(options, "pidInit");
 
   Pipe sync, failure;
   if (!failure.Open()) throw SyscallError(env, "pipe2", errno);

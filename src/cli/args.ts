@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
+import { unknownFlagHint } from '../options/cli.js';
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 type WithHelp<O extends Options> = O & { help: { type: 'boolean'; short: 'h' } };
 
@@ -14,13 +16,9 @@ export function parse<O extends Options>(command: string, args: string[], option
   try {
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } } as WithHelp<O>, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message, command);
+    const unknown = /^Unknown option '(--?[^']+)'/.exec((error as Error).message);
+    // The option table names the flags of `run`; other commands have only their own few.
+    const hint = unknown && command === 'run' ? unknownFlagHint(unknown[1]!) : '';
+    throw new UsageError(hint ? `${(error as Error).message}: ${hint}` : (error as Error).message, command);
   }
-}
-
-/** NS:HOST:SIZE, e.g. 0:100000:65536. */
-export function parseMapping(text: string, command: string): { namespaceId: number; hostId: number; size: number } {
-  const match = /^(\d+):(\d+):(\d+)$/.exec(text);
-  if (!match) throw new UsageError(`bad mapping ${JSON.stringify(text)}: use NS:HOST:SIZE, e.g. 0:100000:65536`, command);
-  return { namespaceId: Number(match[1]), hostId: Number(match[2]), size: Number(match[3]) };
 }

@@ -1,45 +1,36 @@
 import { pino } from 'pino';
 
-import type { IdMappings } from '../native/id-mappings.js';
-import { PLUGIN_NAMESPACES, type PluginNamespace, type UsernsOption } from '../plugins/options.js';
+import type { IdMapping } from '../native/id-mappings.js';
+import { checkCliFlags, cliFlagConfig } from '../options/cli.js';
+import type { PluginNamespace, UsernsOption } from '../plugins/options.js';
 import { Reexecer } from '../plugins/reexecer.js';
-import { parse, parseMapping, UsageError } from './args.js';
+import { parse, UsageError } from './args.js';
 import { toJson } from './json.js';
 import { readableStderr } from './log-format.js';
 import { pluginDirs } from './plugins-dir.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('run', argv, {
-    plugins: { type: 'string', multiple: true },
-    chroot: { type: 'string' },
-    userns: { type: 'boolean' },
-    subids: { type: 'boolean' },
-    'map-uid': { type: 'string', multiple: true },
-    'map-gid': { type: 'string', multiple: true },
-    ns: { type: 'string', multiple: true },
-    file: { type: 'string', multiple: true },
-    timeout: { type: 'string' },
-    'log-level': { type: 'string' },
-  });
-  if (values.help) return -1;
-  const [id, ...args] = positionals;
+  const parsed = parse('run', argv, cliFlagConfig());
+  if (parsed.values.help) return -1;
+  const [id, ...args] = parsed.positionals;
   if (!id) throw new UsageError('give the id of the plugin to run', 'run');
+  const checked = checkCliFlags(parsed.values);
+  if ('problem' in checked) throw new UsageError(checked.problem, 'run');
+  const values = checked.values;
 
-  const uidMaps = (values['map-uid'] as string[] | undefined)?.map((m) => parseMapping(m, 'run'));
-  const gidMaps = (values['map-gid'] as string[] | undefined)?.map((m) => parseMapping(m, 'run'));
+  const uidMaps = values['map-uid'] as IdMapping[] | undefined;
+  const gidMaps = values['map-gid'] as IdMapping[] | undefined;
   if ((uidMaps === undefined) !== (gidMaps === undefined)) throw new UsageError('give --map-uid and --map-gid together', 'run');
   if ([values.userns, values.subids, uidMaps].filter(Boolean).length > 1) throw new UsageError('choose one of --userns, --subids and --map-uid/--map-gid', 'run');
-  const userns: UsernsOption | undefined = uidMaps ? ({ uidMappings: uidMaps, gidMappings: gidMaps! } satisfies IdMappings) : values.subids ? 'subids' : values.userns ? true : undefined;
-  const namespaces = values.ns as string[] | undefined;
-  for (const ns of namespaces ?? [])
-    if (!PLUGIN_NAMESPACES.includes(ns as PluginNamespace)) throw new UsageError(`unknown namespace ${JSON.stringify(ns)}: use uts, ipc, net, pid or mount (--userns for user)`, 'run');
-  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new UsageError('--timeout takes a positive number of milliseconds', 'run');
+  const userns: UsernsOption | undefined = uidMaps ? { uidMappings: uidMaps, gidMappings: gidMaps! } : values.subids ? 'subids' : values.userns ? true : undefined;
   const level = (values['log-level'] as string | undefined) ?? 'info';
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new UsageError(`unknown log level ${JSON.stringify(level)}`, 'run');
 
   const logger = pino({ level }, readableStderr());
-  const reexecer = await Reexecer.create({ plugins: pluginDirs(values.plugins as string[] | undefined), logger });
+  const reexecer = await Reexecer.create({
+    plugins: pluginDirs(values.plugins as string[] | undefined),
+    logger,
+    dangerouslyMapHostRoot: values['dangerously-map-host-root'] as boolean | undefined,
+  });
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
@@ -48,8 +39,9 @@ export async function run(argv: string[]): Promise<number> {
     files: values.file as string[] | undefined,
     chroot: values.chroot as string | undefined,
     userns,
-    namespaces: namespaces as PluginNamespace[] | undefined,
-    timeoutMs: timeout,
+    namespaces: values.ns as PluginNamespace[] | undefined,
+    noNewPrivileges: values['allow-new-privileges'] ? false : undefined,
+    timeoutMs: values.timeout as number | undefined,
     signal: abort.signal,
     stdin: process.stdin.isTTY ? undefined : process.stdin,
   });

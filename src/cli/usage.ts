@@ -18,14 +18,19 @@ Run 'reexecer <command> --help' for a command's options; 'reexecer --version' pr
 
   --plugins DIR           A plugin directory (repeatable); default: the shipped plugins
   --chroot DIR            Chroot the child into DIR
-  --userns                A new user namespace; your own uid and gid become 0
+  --userns                A new user namespace: your own uid and gid become 0; as root,
+                          host ids 2146435072-2146500607 (never host root)
   --subids                A new user namespace with your /etc/subuid and /etc/subgid ranges
   --map-uid NS:HOST:SIZE  A uid mapping (repeatable; implies a user namespace)
   --map-gid NS:HOST:SIZE  A gid mapping (repeatable)
   --ns NAME               Also a uts, ipc, net, pid or mount namespace (repeatable)
   --file PATH             A file the plugin gets, opened before the chroot (repeatable)
-  --timeout MS            Kill the child after MS milliseconds
-  --log-level LEVEL       trace, debug, info (default), warn, error or silent
+  --timeout MS            Kill the child after MS milliseconds (at most 2147483647)
+  --allow-new-privileges  Do not set no_new_privs (it is set by default)
+  --dangerously-map-host-root
+                          Allow --map-uid/--map-gid to put host uid or gid 0 into the
+                          namespace: its root then owns the host's root-owned files
+  --log-level LEVEL       trace, debug, info (default), warn, error, fatal or silent
 
 The plugin's value is printed as JSON on stdout; the child's logs go to stderr.`,
   doctor: `Usage: reexecer doctor [--json]

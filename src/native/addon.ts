@@ -18,6 +18,8 @@ export interface NativeSpawnOptions {
   gid?: number;
   dropGroups: boolean;
   noNewPrivileges: boolean;
+  /** With a PID namespace: pid 1 is a tiny init that reaps orphans; the program is pid 2. */
+  pidInit: boolean;
 }
 
 export interface NativeSpawnResult {

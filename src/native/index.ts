@@ -1,6 +1,6 @@
 export { spawnSandboxed, NAMESPACES } from './spawn.js';
 export type { SpawnSandboxedOptions, SandboxedChild, ChildExit, Namespace, StdioOption, ExtraFdOption } from './spawn.js';
-export { validateIdMappings, formatIdMap, selfMappings, MAX_ID, MAX_MAP_LINES } from './id-mappings.js';
+export { validateIdMappings, formatIdMap, selfMappings, defaultIdMappings, MAX_ID, MAX_MAP_LINES, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_SIZE } from './id-mappings.js';
 export type { IdMapping, IdMappings } from './id-mappings.js';
 export { defaultIdMapper, directIdMapper, selfIdMapper, newIdMapMapper } from './id-mapper.js';
 export type { IdMapper } from './id-mapper.js';

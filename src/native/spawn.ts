@@ -6,7 +6,7 @@ import { ReexecError, invalidOptions } from '../errors.js';
 import { addon, CLONE_FLAGS, isSyscallError, type NativeExitWatcher } from './addon.js';
 import { errnoName } from './errno.js';
 import { defaultIdMapper } from './id-mapper.js';
-import { mapsNamespaceId, selfMappings, validateIdMappings, type IdMappings } from './id-mappings.js';
+import { defaultIdMappings, mapsHostRoot, mapsNamespaceId, type IdMappings } from './id-mappings.js';
 import { parseChildFailure, readToEnd, readToEndSync } from './child-failure.js';
 import { FdPlan } from './fd-plan.js';
 import { mapAndRelease } from './release.js';
@@ -59,15 +59,16 @@ export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<Sa
   validateSpawnOptions(options);
   const namespaces = new Set(options.namespaces ?? []);
   const userns = namespaces.has('user');
-  const mappings = userns ? options.idMappings ?? selfMappings() : undefined;
-  if (mappings) {
-    validateIdMappings(mappings.uidMappings, 'uid');
-    validateIdMappings(mappings.gidMappings, 'gid');
-  }
+  const mappings = userns ? options.idMappings ?? defaultIdMappings() : undefined;
   const uid = options.uid ?? (userns ? 0 : undefined);
   const gid = options.gid ?? (userns ? 0 : undefined);
   if (mappings && !mapsNamespaceId(mappings.uidMappings, uid!)) throw invalidOptions(`uid ${uid} is not mapped by uidMappings: map it or choose a mapped uid`);
   if (mappings && !mapsNamespaceId(mappings.gidMappings, gid!)) throw invalidOptions(`gid ${gid} is not mapped by gidMappings: map it or choose a mapped gid`);
+  if (mappings && mapsHostRoot(mappings) && options.dangerouslyMapHostRoot !== true)
+    throw invalidOptions(
+      'the id maps put host root (uid or gid 0) into the namespace: its root would own every root-owned file of the host. ' +
+        'Map other host ids (the default map does), or pass dangerouslyMapHostRoot: true if that is truly meant',
+    );
   if (options.signal?.aborted) throw new ReexecError('aborted', 'aborted before the child was spawned', { cause: options.signal.reason });
 
   const env = envArray(options.env);
@@ -89,7 +90,8 @@ export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<Sa
       uid,
       gid,
       dropGroups: uid !== undefined,
-      noNewPrivileges: options.noNewPrivileges ?? false,
+      noNewPrivileges: options.noNewPrivileges ?? true,
+      pidInit: options.init ?? false,
     });
   } catch (error) {
     fds.closeAll();

@@ -1,41 +1,29 @@
-import type { Readable } from 'node:stream';
-
 import { ReexecError, invalidOptions } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
-import { selfMappings, type IdMappings } from '../native/id-mappings.js';
+import type { IdMappings } from '../native/id-mappings.js';
 import type { Namespace } from '../native/spawn-options.js';
 import { subIdMappings } from '../native/subids.js';
+import type { LayerOptions } from '../options/schema.js';
+import { validateOptions } from '../options/validate.js';
 import type { RunSpec } from '../sandbox/run.js';
-import { PLUGIN_NAMESPACES, validateSandboxedOptions, type PluginNamespace, type SandboxedOptions, type UsernsOption } from './options.js';
+import { type SandboxedOptions, type UsernsOption } from './options.js';
 
-/** One call of a plugin. What the class declares is a floor: a call adds, never drops. */
-export interface PluginCallSpec {
-  args?: readonly string[];
-  /** Paths opened by the host before spawning; the plugin gets them as FILES. */
-  files?: readonly string[];
-  allowDirectories?: boolean;
-  /** The chroot dir; required when the class declares chroot: true. */
-  chroot?: string;
-  /** A user namespace for a plugin that declares none. */
-  userns?: UsernsOption;
-  namespaces?: readonly PluginNamespace[];
-  hostname?: string;
-  noNewPrivileges?: boolean;
-  stdin?: Readable | Buffer | string;
-  env?: Record<string, string | undefined>;
-  maxBuffer?: number;
-  signal?: AbortSignal;
-  /** Capped by the class's timeoutMs. */
-  timeoutMs?: number;
-}
+/**
+ * One call of a plugin: the rows of src/options/schema.ts named on the 'call' layer. What
+ * the class declares is a floor: a call adds (a chroot dir, namespaces, a user namespace,
+ * a shorter timeout), never drops.
+ */
+export interface PluginCallSpec extends LayerOptions<'call'> {}
 
 export interface MappingDefaults {
   idMappings?: IdMappings;
   idMapper?: IdMapper;
+  dangerouslyMapHostRoot?: boolean;
 }
 
-async function resolveUserns(userns: UsernsOption, defaults: MappingDefaults, id: string): Promise<IdMappings> {
-  if (userns === true) return defaults.idMappings ?? selfMappings();
+/** Undefined: the native layer's default map (see defaultIdMappings). */
+async function resolveUserns(userns: UsernsOption, defaults: MappingDefaults, id: string): Promise<IdMappings | undefined> {
+  if (userns === true) return defaults.idMappings;
   if (userns === 'subids') {
     const mappings = await subIdMappings();
     if (!mappings)
@@ -65,14 +53,12 @@ function smaller(a: number | undefined, b: number | undefined): number | undefin
 /** The run spec for one call: the class's options as a floor, the call's additions on top. */
 export async function toRunSpec(declared: SandboxedOptions, call: PluginCallSpec, defaults: MappingDefaults): Promise<RunSpec> {
   const id = declared.id;
-  if (call.namespaces !== undefined)
-    for (const ns of call.namespaces)
-      if (!PLUGIN_NAMESPACES.includes(ns)) throw invalidOptions(`reexec("${id}"): namespaces holds ${JSON.stringify(ns)}; use ${PLUGIN_NAMESPACES.join(', ')}`);
+  validateOptions('call', call, `reexec("${id}")`);
   if (declared.chroot && call.chroot === undefined)
     throw invalidOptions(`plugin "${id}" declares chroot: true: give the directory to chroot into, e.g. reexec("${id}", { chroot: dir })`);
-  if (call.chroot !== undefined && (typeof call.chroot !== 'string' || call.chroot === '')) throw invalidOptions(`reexec("${id}"): chroot must be a directory path`);
   if (declared.userns && call.userns === false) throw invalidOptions(`plugin "${id}" declares a user namespace; a call cannot drop it`);
-  if (call.userns !== undefined && call.userns !== false) validateSandboxedOptions({ id, userns: call.userns }, `reexec("${id}")`);
+  if (declared.noNewPrivileges === true && call.noNewPrivileges === false)
+    throw invalidOptions(`plugin "${id}" declares noNewPrivileges: true; a call cannot drop it`);
 
   const userns = chooseUserns(declared.userns, call.userns, id);
   const namespaces = new Set<Namespace>([...(declared.namespaces ?? []), ...(call.namespaces ?? [])]);
@@ -89,8 +75,9 @@ export async function toRunSpec(declared: SandboxedOptions, call: PluginCallSpec
     namespaces: [...namespaces],
     idMappings: userns ? await resolveUserns(userns, defaults, id) : undefined,
     idMapper: defaults.idMapper,
+    dangerouslyMapHostRoot: defaults.dangerouslyMapHostRoot,
     hostname,
-    noNewPrivileges: declared.noNewPrivileges || call.noNewPrivileges,
+    noNewPrivileges: call.noNewPrivileges ?? declared.noNewPrivileges ?? true,
     env: call.env,
     maxBuffer: call.maxBuffer,
     signal: call.signal,

@@ -5,6 +5,8 @@ import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
 import { lookup } from '../sandbox/registry.js';
 import type { ChildTimings } from '../protocol/messages.js';
+import type { LayerOptions } from '../options/schema.js';
+import { validateOptions } from '../options/validate.js';
 import { ContainerModule, inject, injectable } from '../vendor/inversify.js';
 import { toRunSpec, type PluginCallSpec } from './call-spec.js';
 import { loadPlugins } from './load-plugins.js';
@@ -26,11 +28,16 @@ export interface ReexecerConfig {
   /** Maps for plugins that declare userns: true; by default the caller's own ids become 0. */
   idMappings?: IdMappings;
   idMapper?: IdMapper;
+  /** Lets maps put host uid or gid 0 into a namespace; never by default. */
+  dangerouslyMapHostRoot?: boolean;
 }
 
-export interface ReexecerCreateOptions extends Partial<ReexecerConfig> {
-  /** Plugin directories to load (see loadPlugins). */
-  plugins?: readonly string[];
+/** Reexecer.create()'s options: the rows of src/options/schema.ts named on the 'create' layer. */
+export interface ReexecerCreateOptions extends LayerOptions<'create'> {}
+
+async function configFrom(options: ReexecerCreateOptions): Promise<ReexecerConfig> {
+  const { logger, idMappings, idMapper, dangerouslyMapHostRoot } = options;
+  return { logger: logger ?? (await defaultLogger()), idMappings, idMapper, dangerouslyMapHostRoot };
 }
 
 /** The token under which a host container holds the Reexecer's config. */
@@ -55,8 +62,9 @@ export class Reexecer {
   constructor(@inject(REEXECER_CONFIG) private readonly config: ReexecerConfig) {}
 
   static async create(options: ReexecerCreateOptions = {}): Promise<Reexecer> {
+    validateOptions('create', options, 'Reexecer.create()');
     await loadPlugins(options.plugins ?? []);
-    return new Reexecer({ logger: options.logger ?? (await defaultLogger()), idMappings: options.idMappings, idMapper: options.idMapper });
+    return new Reexecer(await configFrom(options));
   }
 
   /** The plugins registered in this process. */
@@ -82,10 +90,10 @@ export class Reexecer {
 
 /** For a host's own inversify container: binds Reexecer (a singleton) after loading the plugins. */
 export function reexecerModule(options: ReexecerCreateOptions = {}): ContainerModule {
+  validateOptions('create', options, 'reexecerModule()');
   return new ContainerModule(async ({ bind }) => {
     await loadPlugins(options.plugins ?? []);
-    const logger = options.logger ?? (await defaultLogger());
-    bind<ReexecerConfig>(REEXECER_CONFIG).toConstantValue({ logger, idMappings: options.idMappings, idMapper: options.idMapper });
+    bind<ReexecerConfig>(REEXECER_CONFIG).toConstantValue(await configFrom(options));
     bind(Reexecer).toSelf().inSingletonScope();
   });
 }

@@ -30,6 +30,7 @@ export interface RunSpec {
   namespaces?: readonly Namespace[];
   idMappings?: IdMappings;
   idMapper?: IdMapper;
+  dangerouslyMapHostRoot?: boolean;
   hostname?: string;
   noNewPrivileges?: boolean;
   env?: Readonly<Record<string, string | undefined>>;
@@ -97,7 +98,6 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     namespaces.add('mount');
   }
   const maxBuffer = spec.maxBuffer ?? DEFAULT_MAX_BUFFER;
-  if (!(Number.isSafeInteger(maxBuffer) && maxBuffer > 0)) throw new ReexecError('invalid-options', 'maxBuffer must be a positive integer number of bytes');
   const files = openExtraFiles(spec.extraFiles ?? [], spec.allowDirectories ?? false);
 
   let child: SandboxedChild;
@@ -111,8 +111,11 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
       namespaces: [...namespaces],
       idMappings: spec.idMappings,
       idMapper: spec.idMapper,
+      dangerouslyMapHostRoot: spec.dangerouslyMapHostRoot,
       hostname: spec.hostname,
       noNewPrivileges: spec.noNewPrivileges,
+      // A Node pid 1 reaps only what it spawned: orphans of the plugin's own children would stay zombies.
+      init: namespaces.has('pid'),
       stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       extraFds: ['pipe', 'pipe', ...files.fds],
       signal: spec.signal,

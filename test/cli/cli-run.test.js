@@ -1,12 +1,14 @@
 // `reexecer run <id>` as a real child process: the value as JSON on stdout, the child's logs
 // readable on stderr, --chroot/--file/--userns/--subids/--map-uid/--map-gid/--ns/--timeout,
 // failures exit 1, bad arguments print the usage and exit 2.
-import { chownSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import test from 'ava';
+import { ROOT_DEFAULT_HOST_ID } from 'reexecer/native';
 
 import { ustar } from '../fixtures/plugins/layers.js';
+import { giveToDefaultRoot } from '../helpers/fs.js';
 import { ciUser, cli, CLI_PLUGINS, json, removeDir, ROOT, tempDir } from '../fixtures/cli/helpers.js';
 
 const P = ['--plugins', CLI_PLUGINS];
@@ -135,10 +137,12 @@ test('run unpack --chroot DIR --file LAYER: the layer is unpacked, the result pr
   writeFileSync(layer, ustar([{ name: 'etc/', type: 'dir' }, { name: 'etc/hello', type: 'file', data: 'hello\n' }]));
   const root = join(d, 'root');
   mkdirSync(root);
+  giveToDefaultRoot(root); // as GrootFS does: the layer dir belongs to the namespace's root
   const r = await cli(['run', 'unpack', '--chroot', root, '--file', layer]);
   t.is(r.code, 0, r.stderr);
   t.deepEqual(json(t, r), { entries: 2, bytesWritten: 6, warnings: 0 });
   t.regex(r.stderr, /\[unpack\] layer unpacked/);
+  t.is(statSync(join(root, 'etc/hello')).uid, ROOT_DEFAULT_HOST_ID, "root's default map: the files belong to the block, not to host root");
 });
 
 // BUG (src/plugins/call-spec.ts toRunSpec): unpack declares userns: true, and the call's
@@ -192,18 +196,18 @@ test('run --timeout: a plugin that outlives it → exit 1, timed out', async (t)
 
 const BAD = [
   ['an unknown flag', ['run', 'whoami', '--bogus'], /Unknown option '--bogus'/],
-  ['a malformed --map-uid', ['run', 'whoami', '--map-uid', '1:2', '--map-gid', '0:0:1'], /bad mapping "1:2"/],
-  ['a --map-uid that is not numeric', ['run', 'whoami', '--map-uid', 'a:b:c', '--map-gid', '0:0:1'], /bad mapping/],
+  ['a malformed --map-uid', ['run', 'whoami', '--map-uid', '1:2', '--map-gid', '0:0:1'], /--map-uid\[0\] must be NS:HOST:SIZE, e\.g\. 0:100000:65536, got "1:2"/],
+  ['a --map-uid that is not numeric', ['run', 'whoami', '--map-uid', 'a:b:c', '--map-gid', '0:0:1'], /--map-uid\[0\] must be NS:HOST:SIZE/],
   ['--map-uid without --map-gid', ['run', 'whoami', '--map-uid', '0:100000:65536'], /--map-uid and --map-gid together/],
   ['--map-gid without --map-uid', ['run', 'whoami', '--map-gid', '0:100000:65536'], /--map-uid and --map-gid together/],
   ['a missing id', ['run'], /give the id of the plugin/],
   ['a missing id with flags only', ['run', '--userns'], /give the id of the plugin/],
   ['--userns with --subids', ['run', 'whoami', '--userns', '--subids'], /choose one/],
-  ['--ns user', ['run', 'whoami', '--ns', 'user'], /unknown namespace "user"/],
-  ['an unknown --ns', ['run', 'whoami', '--ns', 'bogus'], /unknown namespace "bogus"/],
+  ['--ns user', ['run', 'whoami', '--ns', 'user'], /--ns\[0\] must be one of "uts", "ipc", "net", "pid", "mount", got "user"/],
+  ['an unknown --ns', ['run', 'whoami', '--ns', 'bogus'], /--ns\[0\] must be one of .*, got "bogus"/],
   ['--timeout 0', ['run', 'whoami', '--timeout', '0'], /--timeout/],
   ['--timeout abc', ['run', 'whoami', '--timeout', 'abc'], /--timeout/],
-  ['an unknown --log-level', ['run', 'whoami', '--log-level', 'loud'], /unknown log level "loud"/],
+  ['an unknown --log-level', ['run', 'whoami', '--log-level', 'loud'], /--log-level must be one of .*, got "loud"/],
   ['--chroot without a value', ['run', 'whoami', '--chroot'], /--chroot/],
 ];
 

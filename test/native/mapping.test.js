@@ -34,7 +34,7 @@ test('root: a map of 340 lines (the kernel maximum) is written in full', async (
   const uidMappings = Array.from({ length: 340 }, (_, i) => ({ namespaceId: i * 2, hostId: 1000 + i * 2, size: 1 }));
   const { child, exit } = await scenario('root', 'identity', {
     namespaces: ['user'],
-    idMappings: { uidMappings, gidMappings: [{ namespaceId: 0, hostId: 0, size: 1 }] },
+    idMappings: { uidMappings, gidMappings: [{ namespaceId: 0, hostId: 1000, size: 1 }] },
   });
   t.is(exit.exitCode, 0);
   t.deepEqual(
@@ -80,7 +80,7 @@ test('ci user: uid 1000 inside creates files owned by host 200999', async (t) =>
 // hostname, which need CAP_SYS_ADMIN that the id change just dropped.
 for (const as of ['root', 'ci']) {
   test(`${as}: a non-zero uid inside works with mount and uts namespaces and a hostname`, async (t) => {
-    const own = as === 'root' ? { uid: 0, gid: 0 } : ciUser();
+    const own = as === 'root' ? { uid: 5000, gid: 5000 } : ciUser();
     const sub = as === 'root' ? 100000 : 200000;
     const idMappings = { uidMappings: range(own.uid, sub, 65536), gidMappings: range(own.gid, sub, 65536) };
     const r = await scenario(as, 'ownership', { idMappings, uid: 1000, gid: 1000, namespaces: ['user', 'mount', 'uts'], hostname: 'as-uid-1000' });
@@ -119,7 +119,7 @@ test('nobody (no subordinate ids): a multi-range map fails with kind mapping', a
 });
 
 test('nobody: mapping an id other than its own fails with kind mapping', async (t) => {
-  const idMappings = { uidMappings: [{ namespaceId: 0, hostId: 0, size: 1 }], gidMappings: [{ namespaceId: 0, hostId: 65534, size: 1 }] };
+  const idMappings = { uidMappings: [{ namespaceId: 0, hostId: 1, size: 1 }], gidMappings: [{ namespaceId: 0, hostId: 65534, size: 1 }] };
   const { error } = await scenario('nobody', 'mappingFailure', { idMappings });
   t.is(error?.kind, 'mapping');
   t.regex(error.message, /newuidmap/);

@@ -3,12 +3,14 @@
 // setgroups, the environment, UTS hostname, net namespace with only lo, PID 1.
 import test from 'ava';
 
+import { ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_SIZE } from 'reexecer/native';
+
 import { fullCapMask, mapLines, scenario, user } from '../helpers/native.js';
 
 const USERS = ['root', 'nobody', 'ci'];
 
 for (const as of USERS) {
-  test(`${as}: the child's argv0 is the requested id, it is uid 0 with full CapEff under the self map`, async (t) => {
+  test(`${as}: the child's argv0 is the requested id, it is uid 0 with full CapEff under the default map`, async (t) => {
     const u = user(as);
     const { parent, child, exit } = await scenario(as, 'identity', { namespaces: ['user', 'mount'], argv0: 'unpack-layer' });
     t.is(parent.uid, u.uid, 'the fixture runs as the intended user');
@@ -21,8 +23,10 @@ for (const as of USERS) {
     t.is(child.egid, 0);
     t.is(child.capEff, fullCapMask(), 'namespace root with every capability, after the one exec');
     t.is(child.capPrm, fullCapMask());
-    t.deepEqual(mapLines(child.uidMap), [[0, u.uid, 1]]);
-    t.deepEqual(mapLines(child.gidMap), [[0, u.gid, 1]]);
+    // Root's default map is a block of unused host ids, never host root; others map themselves.
+    const [uidLine, gidLine] = as === 'root' ? [[0, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_SIZE], [0, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_SIZE]] : [[0, u.uid, 1], [0, u.gid, 1]];
+    t.deepEqual(mapLines(child.uidMap), [uidLine]);
+    t.deepEqual(mapLines(child.gidMap), [gidLine]);
     // Only root may leave setgroups allowed; an unprivileged self map must deny it first.
     t.is(child.setgroups, as === 'root' ? 'allow' : 'deny');
     t.not(child.userns, parent.userns, 'a new user namespace');

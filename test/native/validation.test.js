@@ -87,12 +87,13 @@ test('spawnSandboxed refuses inconsistent options with a clear message', async (
   await invalidSpawn(t, { namespaces: ['user'], idMappings: { uidMappings: [line(1, 0, 1)], gidMappings: self } }, /uid 0 is not mapped by uidMappings/);
   await invalidSpawn(t, { idMappings: { uidMappings: self, gidMappings: self } }, /idMappings need the user namespace/);
   await invalidSpawn(t, { namespaces: ['user'], hostname: 'x' }, /hostname needs the uts namespace/);
-  await invalidSpawn(t, { namespaces: ['time'] }, /unknown namespace "time"/);
+  await invalidSpawn(t, { namespaces: ['time'] }, /namespaces\[0\] must be one of "mount", .* got "time"/);
   await invalidSpawn(t, { uid: 0 }, /give uid and gid together/);
-  await invalidSpawn(t, { timeoutMs: 0 }, /timeoutMs must be a positive number/);
-  await invalidSpawn(t, { stdio: ['pipe', 'pipe', 'bogus'] }, /bad stdio or extraFds entry "bogus"/);
-  await invalidSpawn(t, { extraFds: ['inherit'] }, /bad stdio or extraFds entry|extraFds entries are/);
-  await invalidSpawn(t, { env: { 'A=B': 'x' } }, /env entry "A=B" is not a valid variable/);
+  await invalidSpawn(t, { timeoutMs: 0 }, /timeoutMs must be an integer from 1 to 2147483647 ms/);
+  await invalidSpawn(t, { stdio: ['pipe', 'pipe', 'bogus'] }, /stdio\[2\] must be 'pipe', 'inherit', 'ignore' or an open fd, got "bogus"/);
+  await invalidSpawn(t, { extraFds: ['inherit'] }, /extraFds\[0\] must be 'pipe' or an open fd/);
+  await invalidSpawn(t, { env: { 'A=B': 'x' } }, /env has the name "A=B"/);
+  await invalidSpawn(t, { namespaces: ['user', 'uts'], init: true }, /init needs the pid namespace/);
   const error = await t.throwsAsync(spawnSandboxed({ file: '' }), { instanceOf: ReexecError });
   t.is(error.kind, 'invalid-options');
 });

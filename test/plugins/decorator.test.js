@@ -133,7 +133,9 @@ const GOOD = [
   { id: 'v-subids', userns: 'subids' },
   { id: 'v-maps', userns: { uidMappings: [{ namespaceId: 0, hostId: 100000, size: 65536 }], gidMappings: [{ namespaceId: 0, hostId: 100000, size: 65536 }] } },
   { id: 'v-ns', namespaces: ['uts', 'ipc', 'net', 'pid', 'mount'], hostname: 'h'.repeat(64) },
-  { id: 'v-timeout', timeoutMs: 0.5 },
+  { id: 'v-timeout', timeoutMs: 1 },
+  { id: 'v-timeout-max', timeoutMs: 2 ** 31 - 1 },
+  { id: 'v-nnp-off', noNewPrivileges: false },
 ];
 
 for (const options of GOOD) {

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import test from 'ava';
 
 import { Reexecer, ReexecError } from 'reexecer';
+import { ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_SIZE } from 'reexecer/native';
 
 import { captureLogger, ciUser, RUNTIME, scenario } from '../fixtures/plugins/helpers.js';
 
@@ -70,7 +71,7 @@ test('class userns: true: a call without userns still gets a new user namespace,
   const { value } = await reexecer.reexec('rt-userns');
   t.not(value.ns.user, HOST_NS.user);
   t.is(value.uid, 0);
-  t.deepEqual(mapLines(value.uidMap), [[0, 0, 1]], "root's default map: its own id becomes 0");
+  t.deepEqual(mapLines(value.uidMap), [[0, ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_SIZE]], "root's default map: a block of unused host ids, never host root");
 });
 
 test('a call adds a user namespace to a plugin without one; without it the child stays in the host’s', async (t) => {
@@ -105,7 +106,7 @@ test('a call’s explicit maps on a class with userns: true are applied, not sil
 test('a call adds namespaces: uts, ipc, net, pid and mount are all new', async (t) => {
   const { value } = await reexecer.reexec('rt-probe', { userns: true, namespaces: ['uts', 'ipc', 'net', 'pid', 'mount'] });
   for (const ns of ['user', 'uts', 'ipc', 'net', 'pid', 'mnt']) t.not(value.child.ns[ns], HOST_NS[ns], `${ns} namespace is new`);
-  t.is(value.child.pid, 1, 'first process of its pid namespace');
+  t.is(value.child.pid, 2, "pid 1 is the sandbox's init, which reaps orphans; the plugin comes right after");
 });
 
 test('without namespaces the child shares the host’s', async (t) => {

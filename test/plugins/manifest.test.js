@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 // runs); with a stale one (a file changed, added or removed) or none it imports the
 // directory, in memory: loadPlugins never writes the manifest. Each load runs in a fresh host
 // process (load-host.js): the registry and the module cache are per process.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import test from 'ava';
@@ -22,6 +22,10 @@ function pluginDir(t) {
   cpSync(join(HERE, 'manifest'), dir, { recursive: true, preserveTimestamps: true });
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(ROOT, join(dir, 'node_modules/reexecer'));
+  // A plugin with a user namespace runs as another host id (root's default map): it may
+  // append to the log, not create files in this root-owned dir.
+  writeFileSync(join(dir, 'imported.log'), '');
+  chmodSync(join(dir, 'imported.log'), 0o666);
   return dir;
 }
 
@@ -30,7 +34,7 @@ function takeMarks(dir) {
   const path = join(dir, 'imported.log');
   if (!existsSync(path)) return [];
   const lines = readFileSync(path, 'utf8').trim().split('\n').filter(Boolean);
-  rmSync(path);
+  truncateSync(path);
   return lines.map((line) => line.split(' ')).map(([id, pid]) => [id, Number(pid)]);
 }
 

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import test from 'ava';
 
 import { Reexecer } from 'reexecer';
+import { ROOT_DEFAULT_HOST_ID } from 'reexecer/native';
 
 import { captureLogger, ciUser, NOBODY, scenario, sha256, SHIPPED } from '../fixtures/plugins/helpers.js';
 import { layerEntries } from '../fixtures/plugins/layers.js';
@@ -132,6 +133,8 @@ test('hostname too long for the kernel → plugin-threw, the host unchanged', as
 /** The host id of a namespace id under each user's map. */
 const HOST_ID = {
   root: (id) => 100000 + id,
+  // No maps named: root's default map, never host root.
+  'root default': (id) => ROOT_DEFAULT_HOST_ID + id,
   nobody: () => NOBODY.uid,
   ci: (id, which) => (id === 0 ? ciUser()[which] : 200000 + id - 1),
 };
@@ -139,6 +142,7 @@ const HOST_ID = {
 const UNPACKS = {
   root: { maps: 'root-range', rootOwner: 100000, chownTo: [0, 0] },
   'root gzip': { maps: 'root-range', rootOwner: 100000, gzip: true },
+  'root default': { rootOwner: ROOT_DEFAULT_HOST_ID },
   nobody: { gzip: true, chownTo: [0, 0] },
   ci: { maps: 'subids', chownTo: [0, 0] },
 };
@@ -190,8 +194,8 @@ for (const [run, arg] of Object.entries(UNPACKS)) {
     const r = await unpack();
     for (const e of layer.filter((x) => x.type !== 'link')) {
       const got = r.tree[expectedPath(e)];
-      t.is(got.uid, HOST_ID[as](e.uid ?? 0, 'uid'), `host uid of ${e.name}`);
-      t.is(got.gid, HOST_ID[as](e.gid ?? 0, 'gid'), `host gid of ${e.name}`);
+      t.is(got.uid, (HOST_ID[run] ?? HOST_ID[as])(e.uid ?? 0, 'uid'), `host uid of ${e.name}`);
+      t.is(got.gid, (HOST_ID[run] ?? HOST_ID[as])(e.gid ?? 0, 'gid'), `host gid of ${e.name}`);
     }
   });
 
@@ -208,6 +212,20 @@ for (const [run, arg] of Object.entries(UNPACKS)) {
       t.true(r.removed, 'afterwards the host user can remove the tree');
     });
 }
+
+test('root default: unpack with no maps named turns no set-id file into one of host root', async (t) => {
+  const r = await once('root', 'unpack', UNPACKS['root default']);
+  t.is(r.error, undefined, JSON.stringify(r.error));
+  const setIds = layer.filter((e) => e.type === 'file' && (e.mode & 0o6000) !== 0);
+  t.true(setIds.length >= 2, 'the layer has setuid and setgid files');
+  for (const e of setIds) {
+    const got = r.tree[expectedPath(e)];
+    t.is(got.mode & 0o6000, e.mode & 0o6000, `${e.name} keeps its set-id bits`);
+    t.not(got.uid, 0, `${e.name} does not belong to host root`);
+    t.not(got.gid, 0, `${e.name} is not host root's group`);
+    t.is(got.uid, ROOT_DEFAULT_HOST_ID + (e.uid ?? 0));
+  }
+});
 
 test('unpack: a gzip layer and a plain one give the same tree', async (t) => {
   const [plain, gzip] = await Promise.all([once('root', 'unpack', UNPACKS.root), once('root', 'unpack', UNPACKS['root gzip'])]);

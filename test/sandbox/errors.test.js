@@ -135,7 +135,7 @@ for (const as of USERS) {
   test(`${as}: the kernel refusing the user namespace → userns-unavailable, with a hint naming max_user_namespaces`, async (t) => {
     // The fixture is root of its own user namespace (unshare -U -r), sets that namespace's
     // user.max_user_namespaces to 0, then asks for cloneUserns.
-    const r = await runScenario('usernsUnavailable', {}, { as, prefix: ['unshare', '-U', '-r', '--'] });
+    const r = await runScenario('usernsUnavailable', { ownIdIsHostRoot: as === 'root' }, { as, prefix: ['unshare', '-U', '-r', '--'] });
     t.is(r.after, '0');
     t.is(r.refused.value, undefined);
     t.is(r.refused.error.kind, 'userns-unavailable');
