@@ -10,8 +10,10 @@
       "sources": [
         "native/addon.cc",
         "native/child.cc",
+        "native/child_exit.cc",
         "native/errors.cc",
         "native/exit_watcher.cc",
+        "native/fd_passing.cc",
         "native/in_child.cc",
         "native/spawn.cc"
       ],

@@ -1,6 +1,8 @@
 #include <napi.h>
 
+#include "child_exit.h"
 #include "exit_watcher.h"
+#include "fd_passing.h"
 #include "in_child.h"
 #include "spawn.h"
 
@@ -16,6 +18,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("capEff", Napi::Function::New<CapEff>(env, "capEff"));
   exports.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
   exports.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
+  exports.Set("sendFds", Napi::Function::New<SendFds>(env, "sendFds"));
+  exports.Set("exitNow", Napi::Function::New<ExitNow>(env, "exitNow"));
+  exports.Set("recvFds", Napi::Function::New<RecvFds>(env, "recvFds"));
   return exports;
 }
 

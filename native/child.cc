@@ -51,6 +51,27 @@ char WaitForParent(const ChildPlan& plan) {
   return byte;
 }
 
+void WriteProcSelf(const char* file, const char* text, const char* step) {
+  int fd = open(file, O_WRONLY | O_CLOEXEC);
+  Check(fd, step);
+  size_t len = 0;
+  while (text[len] != '\0') ++len;
+  ssize_t n = write(fd, text, len);
+  if (n < 0) Fail(step);
+  if (static_cast<size_t>(n) != len) {
+    errno = EIO;
+    Fail(step);
+  }
+  close(fd);
+}
+
+// A self map, written by the child itself: no parent to wait for (see child_plan.h).
+void WriteSelfMap(const ChildPlan& plan) {
+  WriteProcSelf("/proc/self/setgroups", "deny", "write-setgroups");
+  WriteProcSelf("/proc/self/uid_map", plan.self_uid_map, "write-uid-map");
+  WriteProcSelf("/proc/self/gid_map", plan.self_gid_map, "write-gid-map");
+}
+
 // The parent-death signal is cleared by a credential change, so it is armed afterwards;
 // the parent may have died before that, which the signal would never report.
 void DieWithParent(const ChildPlan& plan) {
@@ -163,6 +184,7 @@ void RunChild(const ChildPlan& plan) {
   close(plan.error_read);
   bool drop_groups = plan.drop_groups;
   if (plan.wait_for_parent) drop_groups = WaitForParent(plan) == kReleaseDropGroups;
+  if (plan.self_uid_map != nullptr) WriteSelfMap(plan);
 
   // What needs privilege in the new namespaces comes first: the creator of a user
   // namespace holds every capability in it, and a non-zero target uid would drop them.

@@ -32,6 +32,11 @@ struct ChildPlan {
   bool no_new_privs;
   bool private_mounts;  // new mount namespace: stop mount events propagating to the host
   pid_t parent_pid;     // 0 when the child is in a new PID namespace (getppid() reads 0)
+
+  // The child writes its own self map ("0 <id> 1\n", setgroups denied first) instead of
+  // waiting for the parent: what an unprivileged process may write for itself. nullptr: no.
+  const char* self_uid_map;
+  const char* self_gid_map;
   bool pid_init;        // new PID namespace: stay as its init (reaping orphans), exec in a child
 };
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -81,6 +82,32 @@ long Clone3(clone_args* args) {
   return pid;
 }
 
+// The child shares the parent's memory and runs on `stack` (CLONE_VM), and the parent
+// sleeps until it has exec'd or exited (CLONE_VFORK), as glibc's posix_spawn does: no page
+// tables are copied, so the cost does not grow with the host's heap. The plan and every
+// string it points to stay valid because the parent's frame cannot unwind meanwhile. The
+// child's libc calls set errno in the sleeping parent thread's TLS, which the parent does
+// not read after a successful clone. Only for a child that does not wait for the parent
+// (a parent asleep could not write its maps) and that execs (not a PID namespace's init).
+int RunSharedChild(void* plan) {
+  RunChild(*static_cast<const ChildPlan*>(plan));
+}
+
+constexpr size_t kChildStackSize = 64 * 1024;
+
+long CloneShared(uint64_t flags, const ChildPlan& plan, int* pidfd) {
+  alignas(64) char stack[kChildStackSize];
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  long pid = clone(RunSharedChild, stack + sizeof(stack), static_cast<int>(flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD) | SIGCHLD,
+                   const_cast<ChildPlan*>(&plan), pidfd, nullptr, nullptr);
+  int saved = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  errno = saved;
+  return pid;
+}
+
 }  // namespace
 
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
@@ -121,6 +148,15 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // into slaves (the kernel's CL_SHARED_TO_SLAVE); only root without one must do it.
   plan.private_mounts = (flags & CLONE_NEWNS) != 0 && (flags & CLONE_NEWUSER) == 0;
   plan.parent_pid = (flags & CLONE_NEWPID) != 0 ? 0 : getpid();
+  std::string self_uid_map, self_gid_map;
+  Napi::Value self_map = options.Get("selfMap");
+  if (self_map.IsObject()) {
+    Napi::Object ids = self_map.As<Napi::Object>();
+    self_uid_map = "0 " + std::to_string(ids.Get("uid").As<Napi::Number>().Uint32Value()) + " 1\n";
+    self_gid_map = "0 " + std::to_string(ids.Get("gid").As<Napi::Number>().Uint32Value()) + " 1\n";
+    plan.self_uid_map = self_uid_map.c_str();
+    plan.self_gid_map = self_gid_map.c_str();
+  }
   plan.pid_init = (flags & CLONE_NEWPID) != 0 && OptionalBool(options, "pidInit");
 
   Pipe sync, failure;
@@ -136,17 +172,26 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   plan.error_write = failure.write;
 
   int pidfd = -1;
-  clone_args args{};
-  args.flags = flags | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  long pid = Clone3(&args);
-  if (pid == 0) RunChild(plan);
+  long pid;
+  const char* step;
+  // An init of a PID namespace never execs: a CLONE_VFORK parent would sleep for ever.
+  if (plan.wait_for_parent || plan.pid_init) {
+    clone_args args{};
+    args.flags = flags | CLONE_PIDFD;
+    args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+    args.exit_signal = SIGCHLD;
+    step = "clone3";
+    pid = Clone3(&args);
+    if (pid == 0) RunChild(plan);
+  } else {
+    step = "clone";
+    pid = CloneShared(flags, plan, &pidfd);
+  }
   if (pid < 0) {
     int err = errno;
     sync.Close();
     failure.Close();
-    throw SyscallError(env, "clone3", err);
+    throw SyscallError(env, step, err);
   }
 
   if (sync.read >= 0) close(sync.read);

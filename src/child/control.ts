@@ -1,7 +1,7 @@
 import { fstatSync } from 'node:fs';
 
 import { encodeFrame, readFrameSync, writeFrameSync } from '../protocol/frames.js';
-import { CONTROL_FD, type JobMessage, type ResultMessage } from '../protocol/messages.js';
+import { CONTROL_FD, type JobMessage, type ReadyMessage, type ResultMessage } from '../protocol/messages.js';
 
 /**
  * The child's end of the control socket: one job in, one result out, with blocking reads
@@ -21,14 +21,16 @@ export class ControlChannel {
     }
   }
 
+  /** The job; a parent that closed the channel without one gets exit code 70 and no report. */
   nextJob(): JobMessage {
     const job = readFrameSync(CONTROL_FD) as JobMessage | undefined;
-    if (job?.type !== 'job') throw new Error('the parent closed the control channel before sending a job');
-    return job;
+    if (job?.type === 'job') return job;
+    process.stderr.write('reexecer child: the parent closed the control channel before sending a job\n');
+    process.exit(70);
   }
 
   /** A value goes through the v8 serializer (which throws for what it cannot carry); nothing else needs it. */
-  report(result: ResultMessage): void {
+  report(result: ResultMessage | ReadyMessage): void {
     const plain = result.type === 'done' && result.value === undefined;
     writeFrameSync(CONTROL_FD, encodeFrame(result, plain ? 'json' : 'v8'));
   }

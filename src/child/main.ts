@@ -1,10 +1,19 @@
 // The program the sandbox layer execs: argv[0] is the id, fd 3 the control socket, fd 4
 // the log socket, fds 5.. the passed files. It loads everything it will need before any
 // chroot (after it, there is no node_modules and no /proc), then runs the action.
+// A prewarmed child (argv: PREWARM_FLAG module level) prepares first, reports ready, and
+// then gets its files as fds over the control socket, followed by the job.
+import { createRequire } from 'node:module';
+
+import type { Logger } from 'pino';
+
+import { addon } from '../native/addon.js';
 import { chroot, pivotRoot } from '../native/in-child.js';
-import { FIRST_FILE_FD, LOG_FD, type ChildTimings, type FailurePhase, type JobMessage } from '../protocol/messages.js';
+import { CONTROL_FD, FIRST_FILE_FD, LOG_FD, PREWARM_FLAG, type ChildTimings, type FailurePhase, type JobMessage } from '../protocol/messages.js';
 import { serializeError } from '../protocol/serialized-error.js';
+import { markChildRuntime } from '../sandbox/prewarm.js';
 import { lookup } from '../sandbox/registry.js';
+import type { Registration } from '../sandbox/types.js';
 import { ControlChannel } from './control.js';
 import { createChildLogger } from './logger.js';
 import { watchStdio } from './stdio.js';
@@ -27,42 +36,95 @@ async function phase<T>(name: FailurePhase, run: () => T | Promise<T>): Promise<
 const now = () => process.uptime() * 1000;
 const runtimeLoaded = now();
 
-async function runJob(job: JobMessage, timings: ChildTimings): Promise<unknown> {
+/**
+ * Node writes its compile cache at a normal exit, which this child never has (exitNow),
+ * and after a chroot the directory is out of reach: write it now, while it is not.
+ */
+function flushCompileCache(): void {
+  if (process.env.NODE_COMPILE_CACHE === undefined) return;
+  const { flushCompileCache: flush } = createRequire(import.meta.url)('node:module') as { flushCompileCache?: () => void };
+  flush?.();
+}
+
+interface Prepared {
+  registration: Registration;
+  logger: Logger;
+}
+
+/** What a job needs before it can run: the registering module imported, the logger made. */
+async function prepare(module: string, logLevel: string): Promise<Prepared> {
   const id = process.argv0;
-  await phase('import', () => import(job.module));
-  timings.moduleImported = now();
+  markChildRuntime();
+  await phase('import', () => import(module));
+  flushCompileCache();
   const registration = lookup(id);
-  if (!registration) throw new PhaseError('unregistered', new Error(`unregistered command: ${id} (${job.module} did not register it in the child)`));
-  const logger = createChildLogger(LOG_FD, job.logLevel);
+  if (!registration) throw new PhaseError('unregistered', new Error(`unregistered command: ${id} (${module} did not register it in the child)`));
+  return { registration, logger: createChildLogger(LOG_FD, logLevel) };
+}
+
+async function runJob(job: JobMessage, prepared: Prepared, fds: readonly number[], timings: ChildTimings): Promise<unknown> {
+  const { registration, logger } = prepared;
+  if (logger.level !== job.logLevel) logger.level = job.logLevel;
   if (job.chrootDir !== undefined) {
     await phase('chroot', () => (job.pivotRoot ? pivotRoot(job.chrootDir!) : chroot(job.chrootDir!)));
   }
   timings.rootChanged = now();
-  const files = job.files.map((path, i) => ({ fd: FIRST_FILE_FD + i, path }));
+  const files = job.files.map((path, i) => ({ fd: fds[i]!, path }));
   const value = await phase('run', () => registration.action(logger, files, ...job.args));
   logger.flush();
   timings.actionDone = now();
   return value;
 }
 
+async function serve(control: ControlChannel, prewarm: { module: string; level: string } | undefined): Promise<void> {
+  let job: JobMessage;
+  let prepared: Prepared;
+  let fds: readonly number[];
+  let timings: ChildTimings;
+  if (prewarm) {
+    prepared = await prepare(prewarm.module, prewarm.level);
+    const moduleImported = now();
+    control.report({ type: 'ready' });
+    const received = addon.recvFds(CONTROL_FD);
+    if (received === null) return addon.exitNow(0); // the pool was closed: nothing to do
+    fds = received;
+    job = control.nextJob();
+    timings = { runtimeLoaded, jobReceived: now(), moduleImported, rootChanged: 0, actionDone: 0 };
+  } else {
+    job = control.nextJob();
+    timings = { runtimeLoaded, jobReceived: now(), moduleImported: 0, rootChanged: 0, actionDone: 0 };
+    prepared = await prepare(job.module, job.logLevel);
+    timings.moduleImported = now();
+    fds = job.files.map((_, i) => FIRST_FILE_FD + i);
+  }
+  const value = await runJob(job, prepared, fds, timings);
+  try {
+    control.report({ type: 'done', value, timings });
+  } catch (error) {
+    control.report({ type: 'failed', phase: 'serialize', error: serializeError(error) });
+  }
+}
+
+function prewarmArgs(): { module: string; level: string } | undefined {
+  const at = process.argv.indexOf(PREWARM_FLAG);
+  if (at < 0) return undefined;
+  const [module, level] = process.argv.slice(at + 1, at + 3);
+  return module && level ? { module, level } : undefined;
+}
+
 async function main(): Promise<void> {
   const control = new ControlChannel();
   const stdio = watchStdio();
-  const job = control.nextJob();
-  const timings: ChildTimings = { runtimeLoaded, jobReceived: now(), moduleImported: 0, rootChanged: 0, actionDone: 0 };
   try {
-    const value = await runJob(job, timings);
-    try {
-      control.report({ type: 'done', value, timings });
-    } catch (error) {
-      control.report({ type: 'failed', phase: 'serialize', error: serializeError(error) });
-    }
+    await serve(control, prewarmArgs());
   } catch (error) {
     const failure = error instanceof PhaseError ? error : new PhaseError('run', error);
     control.report({ type: 'failed', phase: failure.phase, error: serializeError(failure.error) });
   }
   await stdio.flush();
-  process.exit(0);
+  // Everything is flushed: Node's teardown (exit handlers, freeing the heap) would only
+  // delay the host, which resolves once the streams end.
+  addon.exitNow(0);
 }
 
 main().catch((error: unknown) => {

@@ -14,6 +14,8 @@ export interface NativeSpawnOptions {
   fds: number[];
   cloneFlags: number;
   waitForParent: boolean;
+  /** The child writes this self map itself (setgroups denied), so it waits for no one. */
+  selfMap?: { uid: number; gid: number };
   uid?: number;
   gid?: number;
   dropGroups: boolean;
@@ -46,6 +48,12 @@ export interface Addon {
   capEff(): bigint;
   pipe(): [number, number];
   socketpair(): [number, number];
+  /** One marker byte with `fds` attached (SCM_RIGHTS). */
+  sendFds(socketFd: number, fds: readonly number[]): void;
+  /** Blocks for sendFds' message; its fds (close-on-exec), or null at EOF. */
+  recvFds(socketFd: number): number[] | null;
+  /** Closes every fd and _exit()s: for a child whose report is flushed. */
+  exitNow(code: number): never;
 }
 
 /** The error the addon throws when a syscall fails. */

@@ -6,7 +6,7 @@ import { ReexecError, invalidOptions } from '../errors.js';
 import { addon, CLONE_FLAGS, isSyscallError, type NativeExitWatcher } from './addon.js';
 import { errnoName } from './errno.js';
 import { defaultIdMapper } from './id-mapper.js';
-import { defaultIdMappings, mapsHostRoot, mapsNamespaceId, type IdMappings } from './id-mappings.js';
+import { defaultIdMappings, isSelfMap, mapsHostRoot, mapsNamespaceId, type IdMappings } from './id-mappings.js';
 import { parseChildFailure, readToEnd, readToEndSync } from './child-failure.js';
 import { FdPlan } from './fd-plan.js';
 import { mapAndRelease } from './release.js';
@@ -36,14 +36,18 @@ export interface SandboxedChild {
   kill(signal?: NodeJS.Signals | number): boolean;
   /** Let the parent exit while this child runs. */
   unref(): void;
+  /** Undoes unref(): a prewarmed child, idle until then, serves a call. */
+  ref(): void;
+  /** Drops timeoutMs and the signal's listener: the caller has what it needed (the exit is still reaped). */
+  endDeadline(): void;
 }
 
 function spawnError(error: unknown, userns: boolean): ReexecError {
   if (!isSyscallError(error)) return new ReexecError('spawn', `spawn failed: ${(error as Error)?.message ?? error}`, { cause: error });
   if (userns && ['EPERM', 'ENOSPC', 'EINVAL', 'EACCES', 'EUSERS'].includes(error.code))
-    return new ReexecError('userns-unavailable', `cannot create a user namespace: clone3 failed: ${error.code}`, {
+    return new ReexecError('userns-unavailable', `cannot create a user namespace: ${error.step} failed: ${error.code}`, {
       cause: error,
-      step: 'clone3',
+      step: error.step,
       code: error.code,
       hint: diagnoseUserns(error.code),
     });
@@ -71,6 +75,9 @@ export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<Sa
     );
   if (options.signal?.aborted) throw new ReexecError('aborted', 'aborted before the child was spawned', { cause: options.signal.reason });
 
+  // An unprivileged self map with the default mapper is what the child may write itself:
+  // it then need not wait for the parent, and the spawn can share the parent's memory.
+  const childMaps = mappings !== undefined && writesOwnMap(mappings, options.idMapper);
   const env = envArray(options.env);
   const file = resolveExecutable(options.file, options.env?.PATH ?? process.env.PATH, options.cwd);
   const fds = new FdPlan();
@@ -86,10 +93,11 @@ export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<Sa
       hostname: options.hostname,
       fds: fds.childFds,
       cloneFlags: [...namespaces].reduce((flags, ns) => flags | CLONE_FLAGS[ns], 0),
-      waitForParent: userns,
+      waitForParent: userns && !childMaps,
+      selfMap: childMaps ? { uid: process.geteuid!(), gid: process.getegid!() } : undefined,
       uid,
       gid,
-      dropGroups: uid !== undefined,
+      dropGroups: uid !== undefined && !childMaps,
       noNewPrivileges: options.noNewPrivileges ?? true,
       pidInit: options.init ?? false,
     });
@@ -99,6 +107,11 @@ export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<Sa
   }
   fds.closeChildEnds();
   return supervise(spawned, fds.parentEnds, options, mappings);
+}
+
+function writesOwnMap(mappings: IdMappings, mapper: SpawnSandboxedOptions['idMapper']): boolean {
+  const uid = process.geteuid!();
+  return uid !== 0 && (mapper === undefined || mapper === defaultIdMapper) && isSelfMap(mappings.uidMappings, uid) && isSelfMap(mappings.gidMappings, process.getegid!());
 }
 
 function mappingFailure(error: unknown, pid: number, exit: ChildExit, options: SpawnSandboxedOptions): ReexecError {
@@ -191,6 +204,15 @@ async function supervise(
       watcher.unref();
       timer?.unref();
       streams.forEach((s) => s?.unref());
+    },
+    endDeadline: () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    },
+    ref: () => {
+      watcher.ref();
+      timer?.ref();
+      streams.forEach((s) => s?.ref());
     },
   };
 }

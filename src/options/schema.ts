@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 
 import type { IdMapper } from '../native/id-mapper.js';
 import { validateIdMappings, type IdMappings } from '../native/id-mappings.js';
+import { MAX_PREWARM } from '../sandbox/prewarm.js';
 import {
   arrayOf,
   boolean,
@@ -112,6 +113,31 @@ const hostname = string({ nonEmpty: true, max: 64 });
 const paths = arrayOf(path);
 const idMapper = withMethods<IdMapper>(['mapUids', 'mapGids'], 'an IdMapper');
 const logger = withMethods<Logger>(['info', 'warn', 'error', 'child'], 'a pino logger');
+
+const prewarmCount = integer(0, MAX_PREWARM);
+/** A sandbox-layer id's prewarmed children: a count (no cloneUserns, no env) or the environment they start in. */
+export interface SandboxPrewarm {
+  count: number;
+  cloneUserns?: boolean;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+const sandboxPrewarmEntry = check<number | SandboxPrewarm>((v) => {
+  if (!isRecord(v)) return prewarmCount(v);
+  for (const key of Object.keys(v)) if (!['count', 'cloneUserns', 'env'].includes(key)) return `has the unknown key ${show(key)} (use count, cloneUserns, env)`;
+  const bad = prewarmCount(v.count) ?? (v.cloneUserns === undefined ? undefined : boolean(v.cloneUserns)) ?? (v.env === undefined ? undefined : env(v.env));
+  return bad && `{ count, cloneUserns, env }: ${bad}`;
+});
+/** { id: entry } with every entry checked by `entry`. */
+function perId<T>(entry: Check<T>): Check<Readonly<Record<string, T>>> {
+  return check((v) => {
+    if (!isRecord(v)) return `must be { id: count }, got ${show(v)}`;
+    for (const [id, value] of Object.entries(v)) {
+      const bad = entry(value);
+      if (bad) return `[${show(id)}] ${bad}`;
+    }
+    return undefined;
+  });
+}
 
 /** stdio entries: 'pipe', 'inherit', 'ignore' or an open fd of this process. */
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number;
@@ -263,6 +289,10 @@ export const OPTIONS = {
   logger: {
     about: "the host's pino logger; the child's log lines reach it",
     on: { create: on('logger', logger) },
+  },
+  prewarm: {
+    about: `children per id (at most ${MAX_PREWARM}) started ahead of calls in the declared environment, each serving one call`,
+    on: { create: on('prewarm', perId(prewarmCount)), newReexecer: on('prewarm', perId(sandboxPrewarmEntry)) },
   },
   logLevel: {
     about: 'the level of the logger the CLI makes',

@@ -29,6 +29,17 @@ export type ResultMessage =
   | { type: 'done'; value: unknown; timings: ChildTimings }
   | { type: 'failed'; phase: FailurePhase; error: SerializedError };
 
+/** A prewarmed child's first frame: module imported, logger made, waiting for its fds and job. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/**
+ * argv after the runtime's path for a prewarmed child: this flag, the module URL and the
+ * log level, so that it can import and prepare before any job exists.
+ */
+export const PREWARM_FLAG = '--reexecer-prewarmed';
+
 /** fds the child finds open, in this order: 0-2 stdio, then these, then the passed files. */
 export const CONTROL_FD = 3;
 export const LOG_FD = 4;

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 
+import { compileCacheDir } from './compile-cache.js';
+
 export { inheritedExecArgv as childExecArgv } from '../reexec/exec-argv.js';
 
 /**
@@ -10,8 +12,10 @@ export const CHILD_ENTRY = fileURLToPath(new URL('../child/runtime.js', import.m
 
 /**
  * The parent's environment does not reach the child: only NODE_OPTIONS, which may carry
- * the loader the registered module needs. Everything else comes from the spec.
+ * the loader the registered module needs. Everything else comes from the spec, but for
+ * NODE_COMPILE_CACHE where Node has one (the spec's own value wins).
  */
 export function childEnv(extra: Readonly<Record<string, string | undefined>> = {}): Record<string, string | undefined> {
-  return { NODE_OPTIONS: process.env.NODE_OPTIONS, ...extra };
+  const cache = compileCacheDir();
+  return { NODE_OPTIONS: process.env.NODE_OPTIONS, ...(cache === null ? {} : { NODE_COMPILE_CACHE: cache }), ...extra };
 }

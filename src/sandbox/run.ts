@@ -7,16 +7,20 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
-import { spawnSandboxed, type Namespace, type SandboxedChild } from '../native/spawn.js';
+import { spawnSandboxed, type ChildExit, type Namespace, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, readFrames } from '../protocol/frames.js';
 import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messages.js';
-import { CHILD_ENTRY, childEnv, childExecArgv } from './child-entry.js';
 import { collect, MaxBufferError } from './collect.js';
+import { environment } from './environment.js';
 import { openExtraFiles } from './extra-files.js';
 import { failure } from './failure.js';
 import { quietFor } from './quiet.js';
 import { relog, relayLogger } from './relog.js';
+import type { Pools } from './pool.js';
 import type { Registration } from './types.js';
+import type { WarmChild } from './warm-child.js';
+
+export { createPools } from './pool.js';
 
 /** Everything one run can ask for; the sandbox and plugin layers each expose a part. */
 export interface RunSpec {
@@ -43,12 +47,18 @@ export interface RunResult {
   value: unknown;
   stdout: Buffer;
   stderr: Buffer;
+  /**
+   * 0 when the child reported its result and closed its streams: the run is decided then
+   * and the exit (which exitNow makes 0) is reaped in the background.
+   */
   exitCode: number | null;
   durationMs: number;
   /** Where the child's time went, in ms since its process start. */
   timings: ChildTimings;
-  /** ms from the call until the child was exec'd (maps written). */
+  /** ms from the call until the child was exec'd (maps written); 0 for a prewarmed child. */
   spawnedMs: number;
+  /** A prewarmed child served the call. */
+  warm: boolean;
 }
 
 export const DEFAULT_MAX_BUFFER = 100 * 1024 * 1024;
@@ -87,35 +97,67 @@ function feedStdin(child: SandboxedChild, stdin: RunSpec['stdin']): void {
   else stdin.pipe(child.stdin);
 }
 
-/** Runs a registered action in a new child: spawn, send the job, relay logs, gather the result. */
-export async function runSandboxed(registration: Registration, spec: RunSpec, logger: Logger): Promise<RunResult> {
+/** What a run checks before it takes or spawns a child. */
+function checkRun(spec: RunSpec): { chrootDir: string | undefined; maxBuffer: number } {
+  const chrootDir = spec.chrootDir === undefined ? undefined : checkChrootDir(spec.chrootDir);
+  if (spec.pivotRoot && chrootDir === undefined) throw new ReexecError('invalid-options', 'pivotRoot needs a chroot dir');
+  const maxBuffer = spec.maxBuffer ?? DEFAULT_MAX_BUFFER;
+  return { chrootDir, maxBuffer };
+}
+
+/** A child that has its job: what the parent gathers until the run is decided. */
+export interface Serving {
+  child: SandboxedChild;
+  control: Socket;
+  log: Socket;
+  result: Promise<ResultMessage | undefined>;
+  exited: Promise<ChildExit>;
+  /** Drops the call's timeout and signal listener once the run is decided before the exit. */
+  endDeadline(): void;
+}
+
+/**
+ * Runs a registered action in a child: a prewarmed one from `pools` when one was started
+ * in this call's environment, else a new one. Sends the job, relays logs, gathers the result.
+ */
+export async function runSandboxed(registration: Registration, spec: RunSpec, logger: Logger, pools?: Pools): Promise<RunResult> {
   const started = performance.now();
   const { id } = registration;
-  const chrootDir = spec.chrootDir === undefined ? undefined : checkChrootDir(spec.chrootDir);
-  const namespaces = new Set(spec.namespaces ?? []);
-  if (spec.pivotRoot) {
-    if (chrootDir === undefined) throw new ReexecError('invalid-options', 'pivotRoot needs a chroot dir');
-    namespaces.add('mount');
-  }
-  const maxBuffer = spec.maxBuffer ?? DEFAULT_MAX_BUFFER;
+  const { chrootDir, maxBuffer } = checkRun(spec);
+  const env = environment(id, spec);
   const files = openExtraFiles(spec.extraFiles ?? [], spec.allowDirectories ?? false);
+  const job: JobMessage = {
+    type: 'job',
+    module: registration.module,
+    args: [...(spec.args ?? [])],
+    files: files.paths,
+    chrootDir,
+    pivotRoot: spec.pivotRoot,
+    logLevel: logger.level,
+  };
+
+  let warm: WarmChild | undefined;
+  try {
+    warm = pools?.take(id, env, files.fds.length, spec.signal);
+  } catch (error) {
+    files.close();
+    throw error;
+  }
+  if (warm) {
+    let serving: Serving;
+    try {
+      serving = warm.serve(job, files.fds, spec);
+    } finally {
+      files.close();
+    }
+    feedStdin(serving.child, spec.stdin);
+    return gather(id, spec, serving, { logger, maxBuffer, started, spawnedMs: 0, warm: true, userns: env.namespaces.has('user') });
+  }
 
   let child: SandboxedChild;
   try {
     child = await spawnSandboxed({
-      file: process.execPath,
-      argv0: id,
-      args: [...childExecArgv(), CHILD_ENTRY],
-      env: childEnv(spec.env),
-      cwd: process.cwd(),
-      namespaces: [...namespaces],
-      idMappings: spec.idMappings,
-      idMapper: spec.idMapper,
-      dangerouslyMapHostRoot: spec.dangerouslyMapHostRoot,
-      hostname: spec.hostname,
-      noNewPrivileges: spec.noNewPrivileges,
-      // A Node pid 1 reaps only what it spawned: orphans of the plugin's own children would stay zombies.
-      init: namespaces.has('pid'),
+      ...env.spawn,
       stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       extraFds: ['pipe', 'pipe', ...files.fds],
       signal: spec.signal,
@@ -127,37 +169,57 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   const spawnedMs = performance.now() - started;
 
   const [control, log] = child.extraFds as [Socket, Socket];
-  const job: JobMessage = {
-    type: 'job',
-    module: registration.module,
-    args: [...(spec.args ?? [])],
-    files: files.paths,
-    chrootDir,
-    pivotRoot: spec.pivotRoot,
-    logLevel: logger.level,
-  };
   control.on('error', () => control.destroy()); // a child that died early: the exit says why
   control.write(encodeFrame(job, 'json'));
   feedStdin(child, spec.stdin);
+  const serving = { child, control, log, result: readResult(control), exited: child.exited, endDeadline: () => child.endDeadline() };
+  return gather(id, spec, serving, { logger, maxBuffer, started, spawnedMs, warm: false, userns: env.namespaces.has('user') });
+}
 
+interface GatherContext {
+  logger: Logger;
+  maxBuffer: number;
+  started: number;
+  spawnedMs: number;
+  warm: boolean;
+  userns: boolean;
+}
+
+/** Collects stdout, stderr, logs and the result frame until the child exited; the error it means, or the result. */
+async function gather(id: string, spec: RunSpec, serving: Serving, context: GatherContext): Promise<RunResult> {
+  const { child, control, log } = serving;
   let overflow: MaxBufferError | undefined;
-  const gather = (stream: Readable, name: string) =>
-    collect(stream, name, maxBuffer).catch((error: unknown) => {
+  const collectOne = (stream: Readable, name: string) =>
+    collect(stream, name, context.maxBuffer).catch((error: unknown) => {
       if (!(error instanceof MaxBufferError)) throw error;
       overflow ??= error;
       child.kill('SIGKILL');
       return Buffer.alloc(0);
     });
-  const streams = Promise.all([gather(child.stdout!, 'stdout'), gather(child.stderr!, 'stderr'), readResult(control), relog(log, relayLogger(logger, id, child.pid))]);
-  const exit = await child.exited;
+  const streams = Promise.all([collectOne(child.stdout!, 'stdout'), collectOne(child.stderr!, 'stderr'), serving.result, relog(log, relayLogger(context.logger, id, child.pid))]);
+  // A child that reported success closes every stream before it exits: the run is decided
+  // then, and its exit (the kernel freeing a Node process) is reaped in the background.
+  const first = await Promise.race([streams, serving.exited.then(() => undefined)]);
+  if (first && first[2]?.type === 'done' && !overflow) {
+    serving.endDeadline();
+    const [stdout, stderr, done] = first;
+    return success(done, stdout, stderr, 0, context);
+  }
+  const exit = await serving.exited;
   const grace = quietFor(STREAM_GRACE_MS, [child.stdout, child.stderr, control, log]);
   const settled = await Promise.race([streams, grace.quiet.then(() => undefined)]);
   grace.cancel();
   if (!settled) [child.stdout, child.stderr, control, log].forEach((s) => s?.destroy());
   const [stdout, stderr, result] = settled ?? (await streams);
 
-  const error = failure(id, spec, { exit, result, stderr, overflow }, namespaces.has('user'));
+  const error = failure(id, spec, { exit, result, stderr, overflow }, context.userns);
   if (error) throw error;
-  const done = result as Extract<ResultMessage, { type: 'done' }>;
-  return { value: done.value, stdout, stderr, exitCode: exit.exitCode, durationMs: performance.now() - started, timings: done.timings, spawnedMs };
+  return success(result as DoneMessage, stdout, stderr, exit.exitCode, context);
+}
+
+type DoneMessage = Extract<ResultMessage, { type: 'done' }>;
+
+function success(done: DoneMessage, stdout: Buffer, stderr: Buffer, exitCode: number | null, context: GatherContext): RunResult {
+  const { started, spawnedMs, warm } = context;
+  return { value: done.value, stdout, stderr, exitCode, durationMs: performance.now() - started, timings: done.timings, spawnedMs, warm };
 }

@@ -1,0 +1,3 @@
+module reexecer/bench/go
+
+go 1.19
