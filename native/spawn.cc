@@ -99,11 +99,11 @@ long CloneShared(uint64_t flags, const ChildPlan& plan, int* pidfd) {
   alignas(64) char stack[kChildStackSize];
   sigset_t all, previous;
   sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  sigprocmask(SIG_SETMASK, &all, &previous);  // not pthread_sigmask: see Clone3
   long pid = clone(RunSharedChild, stack + sizeof(stack), static_cast<int>(flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD) | SIGCHLD,
                    const_cast<ChildPlan*>(&plan), pidfd, nullptr, nullptr);
   int saved = errno;
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
   errno = saved;
   return pid;
 }
