@@ -13,6 +13,7 @@
         "native/child_exit.cc",
         "native/errors.cc",
         "native/exit_watcher.cc",
+        "native/extract.cc",
         "native/fd_passing.cc",
         "native/in_child.cc",
         "native/spawn.cc"

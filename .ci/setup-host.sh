@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Prepares this machine for the test suite (run as root; idempotent):
 # - newuidmap/newgidmap (Debian package uidmap) for the rootless multi-range maps;
+# - umoci (Debian package umoci) to build and unpack OCI images for the image-unpack tests;
 # - the unprivileged test user reexecer-ci with /etc/subuid and /etc/subgid ranges;
 # - the arm64 cross toolchain the prebuilds are packed with (scripts/setup-pack.sh) and
 #   qemu-user-static, which runs the arm64 prebuild under the arm64 Node, and musl-dev;
 # - read access to the checkout for uid 65534 and reexecer-ci, whose tests run from it.
 set -euo pipefail
 
-if ! command -v newuidmap >/dev/null || ! command -v newgidmap >/dev/null; then
+# umoci: the image-unpack tests build OCI images with it and compare with its own unpack.
+if ! command -v newuidmap >/dev/null || ! command -v newgidmap >/dev/null || ! command -v umoci >/dev/null; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq uidmap >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq uidmap umoci >/dev/null
 fi
 
 bash "$(dirname "$0")/../scripts/setup-pack.sh"

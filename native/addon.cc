@@ -2,6 +2,7 @@
 
 #include "child_exit.h"
 #include "exit_watcher.h"
+#include "extract.h"
 #include "fd_passing.h"
 #include "in_child.h"
 #include "spawn.h"
@@ -11,6 +12,7 @@ namespace reexecer {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New<Spawn>(env, "spawn"));
   exports.Set("ExitWatcher", ExitWatcher::Define(env));
+  exports.Set("Extractor", DefineExtractor(env));
   exports.Set("chroot", Napi::Function::New<Chroot>(env, "chroot"));
   exports.Set("pivotRoot", Napi::Function::New<PivotRoot>(env, "pivotRoot"));
   exports.Set("sethostname", Napi::Function::New<SetHostname>(env, "sethostname"));

@@ -13,7 +13,9 @@ export type ReexecErrorKind =
   | 'serialization'
   | 'max-buffer'
   | 'protocol'
-  | 'addon-unavailable';
+  | 'addon-unavailable'
+  /** A layer entry could not be applied, a digest did not match, or maxBytes was reached. */
+  | 'unpack';
 
 export interface ReexecErrorDetails {
   cause?: unknown;
@@ -26,6 +28,8 @@ export interface ReexecErrorDetails {
   stderr?: string;
   /** Actionable advice, already part of the message. */
   hint?: string;
+  /** The archive entry an 'unpack' error is about. */
+  path?: string;
 }
 
 const BRAND = Symbol.for('reexecer.ReexecError');
@@ -49,12 +53,13 @@ export class ReexecError extends Error {
   readonly signal?: NodeJS.Signals | null;
   readonly stderr?: string;
   readonly hint?: string;
+  readonly path?: string;
 
   constructor(kind: ReexecErrorKind, message: string, details: ReexecErrorDetails = {}) {
     super(details.hint ? `${message}\n${details.hint}` : message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
     Object.defineProperty(this, BRAND, { value: true });
-    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint'] as const) {
+    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint', 'path'] as const) {
       if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true });
     }
   }

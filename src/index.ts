@@ -18,3 +18,5 @@ export type { IdMapping, IdMappings } from './native/id-mappings.js';
 export type { IdMapper } from './native/id-mapper.js';
 export type { ChildTimings } from './protocol/messages.js';
 export type { Logger } from 'pino';
+export { imageUnpack } from './layers/image-unpack.js';
+export type { ImageUnpackOptions, ImageUnpackResult } from './layers/image-unpack.js';

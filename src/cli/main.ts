@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).run,
   doctor: async () => (await import('./doctor.js')).doctor,
   manifest: async () => (await import('./manifest.js')).manifest,
+  'image-unpack': async () => (await import('./image-unpack.js')).imageUnpackCommand,
 };
 
 /** Runs the CLI; returns the exit code (2 for bad arguments, 1 for failures). */

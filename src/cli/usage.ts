@@ -8,6 +8,7 @@ Commands:
   run        Run one plugin and print its value as JSON
   doctor     Check that this machine can run sandboxes, and say how to fix what is missing
   manifest   Write reexecer.manifest.json for a plugin directory
+  image-unpack  Unpack an image of an OCI image layout into a rootfs dir, rootless
 
 Run 'reexecer <command> --help' for a command's options; 'reexecer --version' prints the version.`,
   list: `Usage: reexecer list [--plugins DIR]... [--json]
@@ -42,4 +43,22 @@ the Node.js version, and says how to fix what fails. Exits 1 when a check fails.
 
 Imports every plugin under <dir> and writes <dir>/reexecer.manifest.json, which lets
 hosts register the plugins without importing them.`,
+  'image-unpack': `Usage: reexecer image-unpack <layout-dir> <ref> <rootfs-dir> [--userns | --subids | --map-uid NS:HOST:SIZE ... --map-gid ...]
+
+Reads the OCI image layout <layout-dir> (index.json -> manifest <ref>, a ref name or a
+digest -> config -> layers), then applies the layers in order to <rootfs-dir> (created if
+missing; it must be empty) in a user namespace, chrooted into it. Every blob's sha256 is
+checked against its descriptor and each layer's uncompressed sha256 against the config's
+diff_ids while it streams; any mismatch fails. Layers may be plain, gzip or zstd tars;
+OCI whiteouts are applied.
+
+  --userns                Map your own uid and gid to 0 (the default)
+  --subids                Your /etc/subuid and /etc/subgid ranges (newuidmap)
+  --map-uid NS:HOST:SIZE  A uid mapping (repeatable); as root the rootfs goes to HOST of NS 0
+  --map-gid NS:HOST:SIZE  A gid mapping (repeatable)
+  --lenient               Go on past entries that cannot be applied (each a warning)
+  --max-bytes N           Uncompressed bytes allowed per layer (default 32 GiB)
+
+Prints a JSON summary on stdout; on a terminal, one progress line per layer on stderr.
+Exits 1 when an entry cannot be applied or a digest does not match.`,
 };

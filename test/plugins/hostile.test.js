@@ -4,33 +4,41 @@
 // every entry of <parent> outside the target (a victim next to the target, one at the
 // top, a directory beside it) and the host's /etc/passwd are identical before and after,
 // and no /etc/x appears on the host. As root (namespace root mapped to host 100000) and
-// as nobody (self map). What ended up inside the target is logged and checked.
+// as nobody (self map); through the shipped plugin (chroot + userns) and by calling the
+// extractor directly without any chroot (openat2 RESOLVE_IN_ROOT alone, and the O_NOFOLLOW
+// walk of kernels without openat2); strict (the default) and lenient.
 import test from 'ava';
 
 import { scenario } from '../fixtures/plugins/helpers.js';
 import { HOSTILE } from '../fixtures/plugins/layers.js';
 
-const RUNS = {
-  root: () => scenario('root', 'hostile', { maps: 'root-range', rootOwner: 100000 }),
-  nobody: () => scenario('nobody', 'hostile', {}),
-};
-const results = {};
-const resultsOf = (as) => (results[as] ??= RUNS[as]());
+const VIAS = ['plugin', 'direct', 'walk'];
+const runs = {};
+function resultsOf(as, via, lenient) {
+  const key = `${as} ${via} ${lenient}`;
+  runs[key] ??= scenario(as, 'hostile', { ...(as === 'root' && via === 'plugin' ? { maps: 'root-range', rootOwner: 100000 } : {}), via, lenient });
+  return runs[key];
+}
 
-/** What each archive may leave inside the target (the chroot contains it, the policy trims it). */
+/** Entries refused whatever the resolution: a '..' component, or a link to what the root lacks. */
+const REFUSED = new Set(['dotdot', 'dotdot-twice', 'dotdot-inside-path', 'dotdot-dir', 'overwrite-victim', 'hardlink-victim', 'hardlink-passwd']);
+/** The walk never follows a symlink in a parent path: these are refused there too. */
+const REFUSED_BY_WALK = new Set(['symlink-root-then-write', 'symlink-up-then-write', 'symlink-dir-then-victim']);
+
+/** What each archive leaves inside the target when lenient (resolution beneath the root). */
 const INSIDE = {
   'dotdot': {},
   'dotdot-twice': {},
   'dotdot-inside-path': {},
   'dotdot-dir': {},
   'overwrite-victim': {},
-  // absolute paths land inside the chroot dir
+  // absolute paths land inside the root dir
   'absolute': { 'etc': 'dir', 'etc/x': 'file' },
   'absolute-passwd': { 'etc': 'dir', 'etc/passwd': 'file' },
-  // the symlink is kept, nothing is written through it
-  'symlink-root-then-write': { a: 'symlink' },
-  'symlink-up-then-write': { a: 'symlink' },
-  'symlink-dir-then-victim': { a: 'symlink' },
+  // a symlink in a parent path is followed as if the root dir were /: it stays inside
+  'symlink-root-then-write': { a: 'symlink', 'etc': 'dir', 'etc/x': 'file' },
+  'symlink-up-then-write': { a: 'symlink', x: 'file' },
+  'symlink-dir-then-victim': { a: 'symlink', victim: 'file' },
   'hardlink-victim': {},
   'hardlink-passwd': {},
   // the file replaces the symlink instead of writing through it
@@ -38,37 +46,49 @@ const INSIDE = {
   'symlink-passwd-then-file': { 'etc': 'dir', 'etc/passwd': 'file', p: 'file' },
   'hardlink-to-symlink': { h: 'file', s: 'symlink' },
 };
+const insideOf = (via, name) => (via === 'walk' && REFUSED_BY_WALK.has(name) ? { a: 'symlink' } : INSIDE[name]);
+const refused = (via, name) => REFUSED.has(name) || (via === 'walk' && REFUSED_BY_WALK.has(name));
 
-for (const as of Object.keys(RUNS)) {
-  for (const name of Object.keys(HOSTILE)) {
-    test(`${as}: ${name}: nothing outside the target changes`, async (t) => {
-      const r = (await resultsOf(as))[name];
-      t.truthy(r, `scenario ran ${name}`);
-      t.deepEqual(r.after, r.before, 'every entry of the parent dir outside the target is unchanged');
-      t.true(Object.keys(r.before).includes('a/b/victim') && Object.keys(r.before).includes('victim'), 'the victims were there');
-      t.deepEqual(r.hostAfter, r.hostBefore, "the host's /etc/passwd is unchanged and no /etc/x appeared");
-      t.is(r.hostAfter[1], null);
-    });
+for (const as of ['root', 'nobody']) {
+  for (const via of VIAS) {
+    for (const name of Object.keys(HOSTILE)) {
+      test(`${as} ${via}: ${name}: nothing outside the target changes, strict or lenient`, async (t) => {
+        for (const lenient of [false, true]) {
+          const r = (await resultsOf(as, via, lenient))[name];
+          t.truthy(r, `scenario ran ${name}`);
+          t.deepEqual(r.after, r.before, 'every entry of the parent dir outside the target is unchanged');
+          t.true(Object.keys(r.before).includes('a/b/victim') && Object.keys(r.before).includes('victim'), 'the victims were there');
+          t.deepEqual(r.hostAfter, r.hostBefore, "the host's /etc/passwd is unchanged and no /etc/x appeared");
+          t.is(r.hostAfter[1], null);
+        }
+      });
 
-    test(`${as}: ${name}: what ends up inside the target`, async (t) => {
-      const r = (await resultsOf(as))[name];
-      t.log(`unpack: ${JSON.stringify(r.value ?? { error: r.error?.message })}`);
-      t.log(`inside: ${JSON.stringify(Object.fromEntries(Object.entries(r.inside).map(([p, e]) => [p, e.type === 'symlink' ? `-> ${e.target}` : e.type === 'file' ? `${e.size} bytes` : e.type])))}`);
-      t.is(r.error, undefined, `unpack reports instead of failing: ${JSON.stringify(r.error)}`);
-      t.deepEqual(
-        Object.fromEntries(Object.entries(r.inside).map(([p, e]) => [p, e.type])),
-        INSIDE[name],
-      );
-      for (const [path, entry] of Object.entries(r.inside)) if (entry.type === 'file') t.not(entry.nlink, 2, `${path} is no hardlink to something else`);
-      if (Object.keys(INSIDE[name]).length === 0 || name.includes('then-write') || name.includes('then-victim')) t.true(r.value.warnings > 0, 'the refused entry is warned about');
+      test(`${as} ${via}: ${name}: strict fails naming the refused entry; lenient warns and leaves what is listed`, async (t) => {
+        const strict = (await resultsOf(as, via, false))[name];
+        if (refused(via, name)) {
+          const error = via === 'plugin' ? strict.error?.cause : strict.error;
+          t.is(error?.kind, 'unpack', JSON.stringify(strict.error ?? strict.value));
+          const entry = HOSTILE[name].find((e) => error.path === e.name);
+          t.truthy(entry, `the error names an entry of the archive: ${error.path}`);
+          t.regex(error.message, /cannot apply/);
+        } else t.is(strict.error, undefined, JSON.stringify(strict.error));
+
+        const r = (await resultsOf(as, via, true))[name];
+        t.log(`inside: ${JSON.stringify(Object.fromEntries(Object.entries(r.inside).map(([p, e]) => [p, e.type === 'symlink' ? `-> ${e.target}` : e.type === 'file' ? `${e.size} bytes` : e.type])))}`);
+        t.is(r.error, undefined, JSON.stringify(r.error));
+        t.deepEqual(Object.fromEntries(Object.entries(r.inside).map(([p, e]) => [p, e.type])), insideOf(via, name));
+        for (const [path, entry] of Object.entries(r.inside)) if (entry.type === 'file') t.not(entry.nlink, 2, `${path} is no hardlink to something else`);
+        t.is(r.value.warnings > 0, refused(via, name), 'exactly the refused entries are warned about');
+        for (const w of r.value.warningList) t.true(HOSTILE[name].some((e) => e.name === w.path), `the warning names its entry: ${w.path}`);
+      });
+    }
+
+    test(`${as} ${via}: a file written over a symlink holds the archive's data, and the symlink's target keeps its own`, async (t) => {
+      const all = await resultsOf(as, via, true);
+      const over = all['symlink-passwd-then-file'].inside;
+      t.is(over.p.size, Buffer.byteLength('pwned: written over p -> /etc/passwd'));
+      t.is(over['etc/passwd'].size, Buffer.byteLength('layer passwd\n'), "the layer's own /etc/passwd was not written through p");
+      t.is(all['symlink-victim-then-file'].inside.a.size, Buffer.byteLength('pwned: written over a -> ../victim'));
     });
   }
-
-  test(`${as}: a file written over a symlink holds the archive's data, and the symlink's target keeps its own`, async (t) => {
-    const all = await resultsOf(as);
-    const over = all['symlink-passwd-then-file'].inside;
-    t.is(over.p.size, Buffer.byteLength('pwned: written over p -> /etc/passwd'));
-    t.is(over['etc/passwd'].size, Buffer.byteLength('layer passwd\n'), "the layer's own /etc/passwd was not written through p");
-    t.is(all['symlink-victim-then-file'].inside.a.size, Buffer.byteLength('pwned: written over a -> ../victim'));
-  });
 }
