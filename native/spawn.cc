@@ -70,7 +70,7 @@ bool OptionalBool(const Napi::Object& options, const char* key) {
 // Signals are blocked across the clone so that no handler of the parent's (libuv's,
 // writing to the parent's signal pipe) runs in the child before it resets them.
 // sigprocmask, not pthread_sigmask: on Linux (glibc and musl) both set the calling
-// thread's mask, and pthread_sigmask@GLIBC_2.32 would raise the prebuild's glibc floor.
+// thread's mask, and pthread_sigmask@GLIBC_2.32 asks more of the system's glibc.
 long Clone3(clone_args* args) {
   sigset_t all, previous;
   sigfillset(&all);
