@@ -85,14 +85,27 @@ function named(error: unknown): unknown {
   return error;
 }
 
-function wrap<F extends (...args: never[]) => unknown>(fn: F): F {
-  return function (this: unknown, ...args: Parameters<F>) {
-    try {
-      return fn.apply(this, args);
-    } catch (error) {
-      throw named(error);
-    }
-  } as F;
+/** `fn` (a function or a class) with its syscall errors named; calls and `new` pass through. */
+function wrap<F extends object>(fn: F): F {
+  const rethrow = (error: unknown): never => {
+    throw named(error);
+  };
+  return new Proxy(fn, {
+    apply: (target, thisArg, args) => {
+      try {
+        return Reflect.apply(target as (...a: unknown[]) => unknown, thisArg, args);
+      } catch (error) {
+        return rethrow(error);
+      }
+    },
+    construct: (target, args, newTarget) => {
+      try {
+        return Reflect.construct(target as new (...a: unknown[]) => object, args, newTarget);
+      } catch (error) {
+        return rethrow(error);
+      }
+    },
+  });
 }
 
 function load(): { raw: Addon; path: string } {
@@ -109,7 +122,7 @@ function load(): { raw: Addon; path: string } {
 
 function withErrnoNames(raw: Addon): Addon {
   const wrapped = { ...raw } as Record<string, unknown>;
-  for (const [key, value] of Object.entries(raw)) if (typeof value === 'function' && key !== 'ExitWatcher') wrapped[key] = wrap(value as (...args: never[]) => unknown);
+  for (const [key, value] of Object.entries(raw)) if (typeof value === 'function' && key !== 'ExitWatcher') wrapped[key] = wrap(value as object);
   // The class's methods are read-only properties: name its errors in a subclass.
   wrapped.ExitWatcher = class extends raw.ExitWatcher {
     override kill(signal: number): boolean {
