@@ -11,6 +11,7 @@ namespace reexecer {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New<Spawn>(env, "spawn"));
+  exports.Set("pollReadable", Napi::Function::New<PollReadable>(env, "pollReadable"));
   exports.Set("ExitWatcher", ExitWatcher::Define(env));
   exports.Set("Extractor", DefineExtractor(env));
   exports.Set("chroot", Napi::Function::New<Chroot>(env, "chroot"));
@@ -19,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mountProc", Napi::Function::New<MountProc>(env, "mountProc"));
   exports.Set("capEff", Napi::Function::New<CapEff>(env, "capEff"));
   exports.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
+  exports.Set("close", Napi::Function::New<Close>(env, "close"));
   exports.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
   exports.Set("sendFds", Napi::Function::New<SendFds>(env, "sendFds"));
   exports.Set("exitNow", Napi::Function::New<ExitNow>(env, "exitNow"));

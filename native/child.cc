@@ -204,7 +204,10 @@ void RunChild(const ChildPlan& plan) {
   }
   DieWithParent(plan);
   if (plan.no_new_privs) Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl-no-new-privs");
-  if (plan.cwd != nullptr) Check(chdir(plan.cwd), "chdir");  // as the target user, like runc
+  if (plan.cwd != nullptr && chdir(plan.cwd) < 0) {  // as the target user, like runc
+    if (!plan.cwd_or_root || errno != EACCES) Fail("chdir");
+    Check(chdir("/"), "chdir");
+  }
 
   ArrangeFds(plan);
   CloseOthers(plan);

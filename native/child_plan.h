@@ -14,6 +14,7 @@ struct ChildPlan {
   char* const* argv;
   char* const* envp;
   const char* cwd;       // nullptr: inherit
+  bool cwd_or_root;      // cwd is the host's own: "/" when the target user may not enter it
   const char* hostname;  // nullptr: leave alone (needs a UTS namespace)
 
   int sync_read;    // child blocks on it until the parent has written the id maps

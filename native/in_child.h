@@ -13,5 +13,6 @@ Napi::Value MountProc(const Napi::CallbackInfo& info);
 Napi::Value CapEff(const Napi::CallbackInfo& info);
 Napi::Value Pipe(const Napi::CallbackInfo& info);
 Napi::Value SocketPair(const Napi::CallbackInfo& info);
+Napi::Value Close(const Napi::CallbackInfo& info);
 
 }  // namespace reexecer

@@ -8,6 +8,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -133,6 +134,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   plan.argv = argv.get();
   plan.envp = envp.get();
   plan.cwd = cwd.empty() ? nullptr : cwd.c_str();
+  plan.cwd_or_root = OptionalBool(options, "cwdOrRoot");
   plan.hostname = hostname.empty() ? nullptr : hostname.c_str();
   plan.fds = fds.data();
   plan.fd_count = static_cast<int>(fds.size());
@@ -202,6 +204,21 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   result.Set("syncFd", Napi::Number::New(env, sync.write));
   result.Set("errorFd", Napi::Number::New(env, failure.read));
   return result;
+}
+
+// pollReadable(fd, timeoutMs) -> boolean: whether a read of fd would not block. The
+// parent's wait for exec is bounded by it: a child stopped before exec must not freeze the
+// event loop.
+Napi::Value PollReadable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "pollReadable(fd, timeoutMs)");
+  struct pollfd probe = {info[0].As<Napi::Number>().Int32Value(), POLLIN, 0};
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  int rc;
+  do rc = poll(&probe, 1, timeout);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) throw SyscallError(env, "poll", errno);
+  return Napi::Boolean::New(env, rc > 0);
 }
 
 }  // namespace reexecer

@@ -15,7 +15,11 @@ export type ReexecErrorKind =
   | 'protocol'
   | 'addon-unavailable'
   /** A layer entry could not be applied, a digest did not match, or maxBytes was reached. */
-  | 'unpack';
+  | 'unpack'
+  /** An in-child operation (chroot, pivotRoot, ...) called in a process that is no sandboxed child. */
+  | 'outside-sandbox'
+  /** The stdin stream given to a call failed; the child was killed. */
+  | 'stdin';
 
 export interface ReexecErrorDetails {
   cause?: unknown;

@@ -20,6 +20,8 @@ export interface NativeSpawnOptions {
   gid?: number;
   dropGroups: boolean;
   noNewPrivileges: boolean;
+  /** chdir("/") instead when the target user may not enter cwd (EACCES). */
+  cwdOrRoot?: boolean;
   /** With a PID namespace: pid 1 is a tiny init that reaps orphans; the program is pid 2. */
   pidInit: boolean;
 }
@@ -40,6 +42,7 @@ export interface NativeExitWatcher {
 
 export interface Addon {
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
+  pollReadable(fd: number, timeoutMs: number): boolean;
   ExitWatcher: new (pidfd: number, onExit: (exitCode: number | null, signal: number | null) => void) => NativeExitWatcher;
   chroot(dir: string): void;
   pivotRoot(dir: string): void;
@@ -48,6 +51,8 @@ export interface Addon {
   capEff(): bigint;
   pipe(): [number, number];
   socketpair(): [number, number];
+  /** Closes an fd that pipe(), socketpair() or spawn() made (fs.closeSync warns about those in a worker). */
+  close(fd: number): void;
   /** One marker byte with `fds` attached (SCM_RIGHTS). */
   sendFds(socketFd: number, fds: readonly number[]): void;
   /** Blocks for sendFds' message; its fds (close-on-exec), or null at EOF. */

@@ -1,5 +1,7 @@
-import { closeSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { Socket } from 'node:net';
+
+import { addon } from './addon.js';
 
 /** Layout of ChildFailure in native/child_plan.h: char step[28]; int err. */
 const STEP_BYTES = 28;
@@ -32,15 +34,19 @@ export function parseChildFailure(record: Buffer): ChildFailure | undefined {
   return { step, errno: record.readInt32LE(STEP_BYTES) };
 }
 
-/** Blocks until the child exec'd (the close-on-exec error pipe reads EOF) or failed. */
-export function readToEndSync(fd: number): Buffer {
-  const chunks: Buffer[] = [];
+/**
+ * Blocks at most `ms` for the child's exec (the close-on-exec error pipe reads EOF) or its
+ * failure record, which it writes in one write(2) of less than PIPE_BUF; then closes the
+ * pipe. Undefined when neither came in time (a child stopped before exec, say): the pipe
+ * is left open for readToEnd, so the event loop is never held longer than `ms`.
+ */
+export function readRecordSync(fd: number, ms: number): Buffer | undefined {
+  if (!addon.pollReadable(fd, ms)) return undefined;
   const buffer = Buffer.alloc(64);
   try {
-    for (let n; (n = readSync(fd, buffer)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, n)));
+    return buffer.subarray(0, readSync(fd, buffer));
   } finally {
-    closeSync(fd);
+    addon.close(fd);
   }
-  return Buffer.concat(chunks);
 }
 

@@ -7,14 +7,15 @@ import type { ExtraFdOption, StdioOption } from './spawn-options.js';
 export class FdPlan {
   readonly childFds: number[] = [];
   readonly parentEnds: (number | null)[] = [];
-  private readonly owned: number[] = [];
+  /** The child's ends: [fd, made by the addon]. */
+  private readonly owned: [number, boolean][] = [];
 
   stdio(option: StdioOption, index: number): void {
     if (option === 'pipe') {
       const [r, w] = addon.pipe();
-      this.add(index === 0 ? r : w, index === 0 ? w : r);
+      this.add(index === 0 ? r : w, index === 0 ? w : r, true);
     } else if (option === 'ignore') {
-      this.add(openSync('/dev/null', index === 0 ? 'r' : 'w'), null);
+      this.add(openSync('/dev/null', index === 0 ? 'r' : 'w'), null, false);
     } else {
       this.childFds.push(option === 'inherit' ? index : option);
       this.parentEnds.push(null);
@@ -24,26 +25,26 @@ export class FdPlan {
   extra(option: ExtraFdOption): void {
     if (option === 'pipe') {
       const [mine, theirs] = addon.socketpair();
-      this.add(theirs, mine);
+      this.add(theirs, mine, true);
     } else {
       this.childFds.push(option);
       this.parentEnds.push(null);
     }
   }
 
-  private add(childEnd: number, parentEnd: number | null): void {
-    this.owned.push(childEnd);
+  private add(childEnd: number, parentEnd: number | null, native: boolean): void {
+    this.owned.push([childEnd, native]);
     this.childFds.push(childEnd);
     this.parentEnds.push(parentEnd);
   }
 
   closeChildEnds(): void {
-    for (const fd of this.owned.splice(0)) closeSync(fd);
+    for (const [fd, native] of this.owned.splice(0)) (native ? addon.close : closeSync)(fd);
   }
 
   closeAll(): void {
     this.closeChildEnds();
-    for (const fd of this.parentEnds) if (fd !== null) closeSync(fd);
+    for (const fd of this.parentEnds) if (fd !== null) addon.close(fd);
   }
 }
 

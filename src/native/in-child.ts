@@ -2,13 +2,15 @@ import { ReexecError } from '../errors.js';
 import { addon, isSyscallError } from './addon.js';
 
 // The child runtime's operations on itself, with the addon's syscall errors turned into
-// ReexecErrors. They act on every thread of the process (threads share root and cwd).
+// ReexecErrors. They act on every thread of the process (threads share root and cwd), so
+// the addon refuses them (kind 'outside-sandbox') in a process that spawnSandboxed did not start.
 
 function run<T>(kind: 'chroot' | 'spawn', op: () => T): T {
   try {
     return op();
   } catch (error) {
     if (!isSyscallError(error)) throw error;
+    if (error.code === 'EOUTSIDESANDBOX') throw new ReexecError('outside-sandbox', error.message, { cause: error, step: error.step, code: error.code });
     throw new ReexecError(kind, `${error.step} failed: ${error.code}`, { cause: error, step: error.step, code: error.code });
   }
 }

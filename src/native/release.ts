@@ -1,4 +1,6 @@
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
+
+import { addon } from './addon.js';
 
 import type { IdMapper } from './id-mapper.js';
 import type { IdMappings } from './id-mappings.js';
@@ -8,14 +10,17 @@ import type { IdMappings } from './id-mappings.js';
  * (root, or a self map): the caller can then block the few hundred microseconds until
  * execve, as libuv's spawn does, instead of returning to the event loop while the child
  * still shares every page copy-on-write with it. newuidmap makes it asynchronous.
+ * `close()` gives up: the child reads EOF and exits; a mapper that settles later finds
+ * the fd gone and writes nothing.
  */
-export function mapAndRelease(pid: number, syncFd: number, mapper: IdMapper, mappings: IdMappings): void | Promise<void> {
+export function mapAndRelease(pid: number, syncFd: number, mapper: IdMapper, mappings: IdMappings): { done: void | Promise<void>; close(): void } {
   let open = true;
   const close = () => {
-    if (open) closeSync(syncFd); // without the byte first, EOF: the waiting child exits without exec
+    if (open) addon.close(syncFd); // without the byte first, EOF: the waiting child exits without exec
     open = false;
   };
   const release = () => {
+    if (!open) return;
     // setgroups(2) is forbidden once a self map denied it; the child cannot read that itself.
     const groupsAllowed = readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow';
     writeSync(syncFd, groupsAllowed ? 'g' : 'k');
@@ -25,16 +30,26 @@ export function mapAndRelease(pid: number, syncFd: number, mapper: IdMapper, map
     close();
     throw error;
   };
+  const map = () => {
+    try {
+      const gids = () => {
+        if (!open) return;
+        const written = mapper.mapGids(pid, mappings.gidMappings);
+        return written instanceof Promise ? written.then(release) : release();
+      };
+      const uids = mapper.mapUids(pid, mappings.uidMappings);
+      const done = uids instanceof Promise ? uids.then(gids) : gids();
+      return done instanceof Promise ? done.catch(fail) : done;
+    } catch (error) {
+      return fail(error);
+    }
+  };
+  let done: void | Promise<void>;
   try {
-    const gids = () => {
-      const written = mapper.mapGids(pid, mappings.gidMappings);
-      return written instanceof Promise ? written.then(release) : release();
-    };
-    const uids = mapper.mapUids(pid, mappings.uidMappings);
-    const done = uids instanceof Promise ? uids.then(gids) : gids();
-    return done instanceof Promise ? done.catch(fail) : done;
+    done = map();
   } catch (error) {
-    return fail(error);
+    done = Promise.reject(error);
   }
+  return { done, close };
 }
 

@@ -1,10 +1,12 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
+import { ReexecError } from '../errors.js';
+
 /**
  * The path execve gets. The child may not search PATH itself (that allocates), so a bare
- * name is looked up here; one that is not found is passed on as is and fails in the child
- * with execve ENOENT, like any missing program.
+ * name is looked up here; one that is not found is ENOENT, as child_process has it: passed
+ * on as is, execve would run `./name` from the cwd.
  */
 export function resolveExecutable(file: string, path: string | undefined, cwd: string | undefined): string {
   if (file.includes('/')) return isAbsolute(file) ? file : resolve(cwd ?? process.cwd(), file);
@@ -20,5 +22,5 @@ export function resolveExecutable(file: string, path: string | undefined, cwd: s
       // not here
     }
   }
-  return file;
+  throw new ReexecError('spawn', 'execve failed: ENOENT', { step: 'execve', code: 'ENOENT' });
 }

@@ -7,7 +7,7 @@ import { addon, CLONE_FLAGS, isSyscallError, type NativeExitWatcher } from './ad
 import { errnoName } from './errno.js';
 import { defaultIdMapper } from './id-mapper.js';
 import { defaultIdMappings, isSelfMap, mapsHostRoot, mapsNamespaceId, type IdMappings } from './id-mappings.js';
-import { parseChildFailure, readToEnd, readToEndSync } from './child-failure.js';
+import { parseChildFailure, readRecordSync, readToEnd } from './child-failure.js';
 import { FdPlan } from './fd-plan.js';
 import { mapAndRelease } from './release.js';
 import { signalName, signalNumber } from './signals.js';
@@ -59,7 +59,18 @@ function spawnError(error: unknown, userns: boolean): ReexecError {
  * until its id maps are written, takes its ids, then execs as namespace root with full
  * capabilities. Resolves once execve succeeded; rejects with the failing step otherwise.
  */
-export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<SandboxedChild> {
+export function spawnSandboxed(options: SpawnSandboxedOptions): Promise<SandboxedChild> {
+  return spawnWith(options, {});
+}
+
+/** What only reexecer's own layers ask of a spawn. */
+export interface InternalSpawnOptions {
+  /** The cwd is the host's own (not the caller's choice): "/" when the child may not enter it. */
+  cwdOrRoot?: boolean;
+}
+
+/** spawnSandboxed, with the internal options. */
+export async function spawnWith(options: SpawnSandboxedOptions, internal: InternalSpawnOptions): Promise<SandboxedChild> {
   validateSpawnOptions(options);
   const namespaces = new Set(options.namespaces ?? []);
   const userns = namespaces.has('user');
@@ -100,6 +111,7 @@ export async function spawnSandboxed(options: SpawnSandboxedOptions): Promise<Sa
       dropGroups: uid !== undefined && !childMaps,
       noNewPrivileges: options.noNewPrivileges ?? true,
       pidInit: options.init ?? false,
+      cwdOrRoot: internal.cwdOrRoot ?? false,
     });
   } catch (error) {
     fds.closeAll();
@@ -114,11 +126,108 @@ function writesOwnMap(mappings: IdMappings, mapper: SpawnSandboxedOptions['idMap
   return uid !== 0 && (mapper === undefined || mapper === defaultIdMapper) && isSelfMap(mappings.uidMappings, uid) && isSelfMap(mappings.gidMappings, process.getegid!());
 }
 
+/** How long the event loop may be held waiting for the exec before the wait goes async. */
+const SYNC_EXEC_WAIT_MS = 50;
+
+function endedEarly(exit: ChildExit, options: SpawnSandboxedOptions, while_: string): ReexecError | undefined {
+  if (exit.aborted) return new ReexecError('aborted', `aborted while ${while_}`, { cause: options.signal?.reason });
+  if (exit.timedOut) return new ReexecError('timeout', `timed out after ${options.timeoutMs} ms while ${while_}`);
+  return undefined;
+}
+
 function mappingFailure(error: unknown, pid: number, exit: ChildExit, options: SpawnSandboxedOptions): ReexecError {
-  if (exit.aborted) return new ReexecError('aborted', 'aborted while the id maps were written', { cause: options.signal?.reason });
-  if (exit.timedOut) return new ReexecError('timeout', `timed out after ${options.timeoutMs} ms while the id maps were written`);
+  const early = endedEarly(exit, options, 'the id maps were written');
+  if (early) return early;
   if (error instanceof ReexecError) return error;
   return new ReexecError('mapping', `writing the id maps of child ${pid} failed: ${(error as Error).message}`, { cause: error });
+}
+
+interface Watch {
+  watcher: NativeExitWatcher;
+  exited: Promise<ChildExit>;
+  timer: NodeJS.Timeout | undefined;
+  /** The timer or the signal sent its SIGKILL. */
+  killing(): boolean;
+  /** Drops the timer and the signal listener. */
+  endDeadline(): void;
+}
+
+/** Reaps the child, and kills it on timeoutMs or the signal; set up before anything can block. */
+function watchExit(pidfd: number, options: SpawnSandboxedOptions): Watch {
+  let timedOut = false;
+  let aborted = false;
+  let resolveExit!: (exit: ChildExit) => void;
+  const exited = new Promise<ChildExit>((resolve) => (resolveExit = resolve));
+  const onAbort = () => {
+    aborted = true;
+    watcher.kill(os.signals.SIGKILL);
+  };
+  const endDeadline = () => {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  };
+  const watcher: NativeExitWatcher = new addon.ExitWatcher(pidfd, (exitCode, signal) => {
+    endDeadline();
+    // A child that ended by itself was not ended by the timer or the signal, even when one
+    // of them fired between its exit and this reap (the kill then reached a zombie).
+    const killed = signal === os.signals.SIGKILL;
+    resolveExit({ exitCode, signal: signalName(signal), timedOut: timedOut && killed, aborted: aborted && killed });
+  });
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          watcher.kill(os.signals.SIGKILL);
+        }, options.timeoutMs);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  return { watcher, exited, timer, killing: () => timedOut || aborted, endDeadline };
+}
+
+/** Writes the maps (if any) and waits for the exec; a timeout or an abort ends both waits. */
+async function awaitExec(
+  spawned: ReturnType<typeof addon.spawn>,
+  { exited, killing }: Watch,
+  options: SpawnSandboxedOptions,
+  mappings: IdMappings | undefined,
+): Promise<void> {
+  const { pid, syncFd, errorFd } = spawned;
+  const mapping = syncFd >= 0 ? mapAndRelease(pid, syncFd, options.idMapper ?? defaultIdMapper, mappings!) : undefined;
+  if (mapping?.done instanceof Promise) {
+    const gaveUp = Symbol('exited');
+    const outcome = await Promise.race([mapping.done.then(() => undefined, (error: unknown) => ({ error })), exited.then(() => gaveUp)]);
+    if (outcome !== undefined) {
+      mapping.close();
+      addon.close(errorFd);
+      const error = outcome === gaveUp ? new ReexecError('mapping', `child ${pid} exited while its id maps were written`) : (outcome as { error: unknown }).error;
+      throw mappingFailure(error, pid, await exited, options);
+    }
+  }
+
+  let record = readRecordSync(errorFd, Math.min(SYNC_EXEC_WAIT_MS, options.timeoutMs ?? SYNC_EXEC_WAIT_MS));
+  if (record === undefined) {
+    // Stopped or slow: wait on the event loop, where the timer and the signal can act. A
+    // child killed before exec closes the pipe too.
+    record = await readToEnd(errorFd);
+    if (!parseChildFailure(record) && killing()) throw endedEarly(await exited, options, "the child's exec was awaited") ?? new ReexecError('killed', `child ${pid} was killed before its exec`);
+  }
+  const failure = parseChildFailure(record);
+  if (failure) {
+    const exit = await exited;
+    const code = errnoName(failure.errno);
+    throw new ReexecError('spawn', `${failure.step} failed: ${code}`, {
+      step: failure.step,
+      code,
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      hint: failure.step === 'chdir' && code === 'EACCES' ? cwdHint(options) : undefined,
+    });
+  }
+}
+
+function cwdHint(options: SpawnSandboxedOptions): string {
+  return `The child cannot enter the cwd ${options.cwd}: it runs as the mapped host id, which may not search a directory on that path. Give a cwd it can enter (or "/").`;
 }
 
 async function supervise(
@@ -127,38 +236,9 @@ async function supervise(
   options: SpawnSandboxedOptions,
   mappings: IdMappings | undefined,
 ): Promise<SandboxedChild> {
-  const { pid, syncFd, errorFd } = spawned;
-  let mapping: void | Promise<void> = undefined;
-  let mappingError: unknown;
-  try {
-    if (syncFd >= 0) mapping = mapAndRelease(pid, syncFd, options.idMapper ?? defaultIdMapper, mappings!);
-  } catch (error) {
-    mappingError = error;
-  }
-  const pending = mapping instanceof Promise ? mapping : undefined;
-  let record = pending ? undefined : readToEndSync(errorFd);
-
-  let timedOut = false;
-  let aborted = false;
-  let resolveExit!: (exit: ChildExit) => void;
-  const exited = new Promise<ChildExit>((resolve) => (resolveExit = resolve));
-  const watcher: NativeExitWatcher = new addon.ExitWatcher(spawned.pidfd, (exitCode, signal) => {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
-    resolveExit({ exitCode, signal: signalName(signal), timedOut, aborted });
-  });
-  const onAbort = () => {
-    aborted = true;
-    watcher.kill(os.signals.SIGKILL);
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    options.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true;
-          watcher.kill(os.signals.SIGKILL);
-        }, options.timeoutMs);
+  const { pid } = spawned;
+  const watch = watchExit(spawned.pidfd, options);
+  const { watcher, exited, timer } = watch;
 
   // manualStart: read only once the caller consumes. A socket that starts reading at once
   // can hit EOF while the id maps and the error pipe are awaited below, and then emits
@@ -168,23 +248,13 @@ async function supervise(
   );
   const destroyStreams = () => streams.forEach((s) => s?.destroy());
 
-  if (pending) {
-    const errorPipe = readToEnd(errorFd);
-    await pending.catch((error: unknown) => (mappingError = error));
-    record = await errorPipe;
-  }
-  if (mappingError !== undefined) {
-    const exit = await exited;
+  try {
+    await awaitExec(spawned, watch, options, mappings);
+  } catch (error) {
+    watcher.kill(os.signals.SIGKILL);
+    await exited;
     destroyStreams();
-    throw mappingFailure(mappingError, pid, exit, options);
-  }
-
-  const failure = parseChildFailure(record!);
-  if (failure) {
-    const exit = await exited;
-    destroyStreams();
-    const code = errnoName(failure.errno);
-    throw new ReexecError('spawn', `${failure.step} failed: ${code}`, { step: failure.step, code, exitCode: exit.exitCode, signal: exit.signal });
+    throw error;
   }
 
   const stdin = streams[0] ?? null;
@@ -205,10 +275,7 @@ async function supervise(
       timer?.unref();
       streams.forEach((s) => s?.unref());
     },
-    endDeadline: () => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    },
+    endDeadline: watch.endDeadline,
     ref: () => {
       watcher.ref();
       timer?.ref();

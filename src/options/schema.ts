@@ -275,7 +275,7 @@ export const OPTIONS = {
     on: { call: on('env', env), sandbox: on('env', env), native: on('env', env) },
   },
   maxBuffer: {
-    about: 'bytes of stdout (and of stderr) kept before the child is killed; default 100 MiB',
+    about: 'bytes of stdout (and of stderr, and of the result) kept before the child is killed; default 100 MiB',
     on: { call: on('maxBuffer', maxBuffer), sandbox: on('maxBuffer', maxBuffer) },
   },
   signal: {

@@ -16,6 +16,38 @@ export interface LoadPluginsOptions {
    * 'ignore': always import.
    */
   manifest?: 'auto' | 'ignore';
+  /**
+   * How long one plugin file's import may take, in ms (default DEFAULT_IMPORT_TIMEOUT_MS,
+   * or the environment's REEXECER_IMPORT_TIMEOUT_MS): a module whose top-level await never
+   * settles fails the load, naming the file, instead of never resolving.
+   */
+  importTimeoutMs?: number;
+}
+
+export const DEFAULT_IMPORT_TIMEOUT_MS = 30_000;
+
+function importTimeout(options: LoadPluginsOptions): number {
+  const fromEnv = process.env.REEXECER_IMPORT_TIMEOUT_MS;
+  const ms = options.importTimeoutMs ?? (fromEnv ? Number(fromEnv) : DEFAULT_IMPORT_TIMEOUT_MS);
+  if (!(Number.isSafeInteger(ms) && ms > 0 && ms <= 2 ** 31 - 1))
+    throw new ReexecError('invalid-options', `importTimeoutMs (or REEXECER_IMPORT_TIMEOUT_MS) must be a whole number of ms between 1 and ${2 ** 31 - 1}, not ${options.importTimeoutMs ?? fromEnv}`);
+  return ms;
+}
+
+/** import(url), or a timeout error naming the file once `ms` passed. */
+async function importWithin(url: string, path: string, ms: number): Promise<Record<string, unknown>> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ReexecError('timeout', `plugin file ${path} did not finish loading within ${ms} ms (a top-level await that never settles?); raise importTimeoutMs or REEXECER_IMPORT_TIMEOUT_MS if it is only slow`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([import(url) as Promise<Record<string, unknown>>, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The absolute path of a plugin directory, or a clear error. */
@@ -45,12 +77,13 @@ export function checkTypeScript(dir: string, files: readonly PluginFile[]): void
   });
 }
 
-async function importFile(file: PluginFile): Promise<PluginInfo[]> {
+async function importFile(file: PluginFile, timeoutMs: number): Promise<PluginInfo[]> {
   const url = pathToFileURL(file.path).href;
   let exports: Record<string, unknown>;
   try {
-    exports = await import(url);
+    exports = await importWithin(url, file.path, timeoutMs);
   } catch (error) {
+    if (error instanceof ReexecError) throw error;
     const message = (error as Error)?.message ?? String(error);
     const hint = isTypeScriptFile(file.path) && typescriptSupport() === 'strip' ? TS_HINT : undefined;
     throw new ReexecError('invalid-options', `plugin file ${file.path} failed to load: ${message}`, { cause: error, hint });
@@ -83,9 +116,9 @@ function registerFromManifest(dir: string, manifest: Manifest): PluginInfo[] {
 }
 
 /** Imports every candidate file of `dir`, returning the plugins they declare. */
-export async function importPluginDir(dir: string, files: readonly PluginFile[] = listPluginFiles(dir)): Promise<PluginInfo[]> {
+export async function importPluginDir(dir: string, files: readonly PluginFile[] = listPluginFiles(dir), timeoutMs = DEFAULT_IMPORT_TIMEOUT_MS): Promise<PluginInfo[]> {
   const found: PluginInfo[] = [];
-  for (const file of files) found.push(...(await importFile(file)));
+  for (const file of files) found.push(...(await importFile(file, timeoutMs)));
   return found;
 }
 
@@ -95,6 +128,7 @@ export async function importPluginDir(dir: string, files: readonly PluginFile[] 
  * one or none, every file is imported (in memory: nothing is written). Errors name the file.
  */
 export async function loadPlugins(dirs: readonly string[] | string, options: LoadPluginsOptions = {}): Promise<PluginInfo[]> {
+  const timeoutMs = importTimeout(options);
   const loaded: PluginInfo[] = [];
   for (const dir of typeof dirs === 'string' ? [dirs] : dirs) {
     const absolute = checkDir(dir);
@@ -107,7 +141,7 @@ export async function loadPlugins(dirs: readonly string[] | string, options: Loa
       continue;
     }
     // Nothing is written here: the directory may be an installed package's.
-    loaded.push(...(await importPluginDir(absolute, files)));
+    loaded.push(...(await importPluginDir(absolute, files, timeoutMs)));
   }
   return loaded;
 }

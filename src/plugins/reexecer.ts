@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
+import { loadRun } from '../sandbox/load-run.js';
 import type { Pools } from '../sandbox/pool.js';
 import { inChildRuntime } from '../sandbox/prewarm.js';
 import { lookup } from '../sandbox/registry.js';
@@ -82,7 +83,7 @@ async function startPools(config: ReexecerConfig): Promise<Pools | undefined> {
       return { registration, count, spec };
     }),
   );
-  const { createPools } = await import('../sandbox/run.js');
+  const { createPools } = await loadRun();
   return createPools(pools, config.logger);
 }
 
@@ -133,7 +134,7 @@ export class Reexecer {
       });
     }
     const runSpec = await toRunSpec(plugin.options, spec, this.config);
-    const { runSandboxed } = await import('../sandbox/run.js');
+    const { runSandboxed } = await loadRun();
     const result = await runSandboxed(registration, runSpec, this.config.logger, await this.pools);
     const { value, stdout, stderr, exitCode, durationMs, timings, warm } = result;
     return { value: value as T, stdout, stderr, exitCode, durationMs, timings, warm };

@@ -31,25 +31,47 @@ function decodeBody(codec: number, body: Buffer): unknown {
   throw new Error(`control frame with unknown codec 0x${codec.toString(16)}`);
 }
 
-/** Calls `onMessage` for every complete frame read from `socket`. */
-export function readFrames(socket: Socket, onMessage: (message: unknown) => void, onError: (error: Error) => void): void {
-  let pending: Buffer = Buffer.alloc(0);
+/** A frame larger than the reader accepts; the peer is stopped, not read further. */
+export class FrameTooLargeError extends Error {
+  constructor(readonly size: number, readonly limit: number) {
+    super(`control frame of ${size} bytes is over the limit of ${limit} bytes`);
+  }
+}
+
+/**
+ * Calls `onMessage` for every complete frame read from `socket`. Chunks are kept as they
+ * come and joined once per frame (linear in its size); a frame announced larger than
+ * `maxFrame` is refused before its body is read.
+ */
+export function readFrames(socket: Socket, onMessage: (message: unknown) => void, onError: (error: Error) => void, maxFrame = MAX_FRAME): void {
+  let chunks: Buffer[] = [];
+  let buffered = 0;
+  const take = (length: number): Buffer => {
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
+    chunks = all.length > length ? [all.subarray(length)] : [];
+    buffered -= length;
+    return all.subarray(0, length);
+  };
+  let size = -1; // of the frame being read, once its header is in
   socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= HEADER) {
-      const size = pending.readUInt32BE(0);
-      if (size > MAX_FRAME || size === 0) {
-        socket.destroy();
-        onError(new Error(`control frame of ${size} bytes is not a message`));
-        return;
+    chunks.push(chunk);
+    buffered += chunk.length;
+    for (;;) {
+      if (size < 0) {
+        if (buffered < 4) return;
+        size = take(4).readUInt32BE(0);
+        if (size === 0 || size > Math.min(maxFrame, MAX_FRAME) + 1) {
+          socket.destroy();
+          onError(size === 0 ? new Error('control frame of 0 bytes is not a message') : new FrameTooLargeError(size - 1, maxFrame));
+          return;
+        }
       }
-      if (pending.length < 4 + size) break;
-      const codec = pending[4]!;
-      const body = pending.subarray(HEADER, 4 + size);
-      pending = pending.subarray(4 + size);
+      if (buffered < size) return;
+      const frame = take(size);
+      size = -1;
       let message: unknown;
       try {
-        message = decodeBody(codec, body);
+        message = decodeBody(frame[0]!, frame.subarray(1));
       } catch (error) {
         onError(error as Error);
         continue;

@@ -41,12 +41,18 @@ export interface Outcome {
   result: ResultMessage | undefined;
   stderr: Buffer;
   overflow?: MaxBufferError;
+  stdinError?: Error;
 }
 
 /** The error a finished run means, or undefined for a success: the first cause wins. */
 export function failure(id: string, spec: { signal?: AbortSignal; timeoutMs?: number }, outcome: Outcome, userns: boolean): ReexecError | undefined {
   const { exit, result } = outcome;
   const details = { exitCode: exit.exitCode, signal: exit.signal, stderr: outcome.stderr.toString() };
+  // A child that sent its result has finished: a timer that fired during its teardown
+  // (or between its exit and the reap) did not cut its work short.
+  if (exit.timedOut && result?.type === 'done' && !outcome.overflow && !outcome.stdinError) return undefined;
+  if (outcome.stdinError)
+    return new ReexecError('stdin', `sandboxed action "${id}": its stdin stream failed (${outcome.stdinError.message}); the child was killed`, { ...details, cause: outcome.stdinError });
   if (exit.aborted) return new ReexecError('aborted', `sandboxed action "${id}" was aborted`, { ...details, cause: spec.signal?.reason });
   if (exit.timedOut) return new ReexecError('timeout', `sandboxed action "${id}" timed out after ${spec.timeoutMs} ms and was killed`, details);
   if (outcome.overflow) return new ReexecError('max-buffer', `sandboxed action "${id}": ${outcome.overflow.message}; it was killed. Raise maxBuffer or write less`, details);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { LayerOptions } from '../options/schema.js';
 import { validateOptions } from '../options/validate.js';
+import { loadRun } from './load-run.js';
 import type { Pools } from './pool.js';
 import { inChildRuntime } from './prewarm.js';
 import { lookup } from './registry.js';
@@ -42,11 +43,7 @@ export function newReexecer(logger: Logger, opts: ReexecerOptions = {}): Sandbox
     const { count, ...environment } = typeof entry === 'number' ? { count: entry } : entry;
     return { registration, count, spec: runSpec(environment) };
   });
-  // Loaded on first use: the child imports this package only to register, and every
-  // child start pays for what it imports. Spelled from the parent folder so that the
-  // same specifier resolves from dist/bundles/, where this entry is bundled.
-  const load = () => import('../sandbox/run.js');
-  const pools: Promise<Pools | undefined> = prewarm.length && !inChildRuntime() ? load().then((m) => m.createPools(prewarm, logger)) : Promise.resolve(undefined);
+  const pools: Promise<Pools | undefined> = prewarm.length && !inChildRuntime() ? loadRun().then((m) => m.createPools(prewarm, logger)) : Promise.resolve(undefined);
   pools.catch(() => undefined); // reported by every call and by warmed()
   const close = async () => (await pools)?.close();
   return {
@@ -54,7 +51,7 @@ export function newReexecer(logger: Logger, opts: ReexecerOptions = {}): Sandbox
       validateOptions('sandbox', spec, `reexec("${id}")`);
       const registration = lookup(id);
       if (!registration) throw new ReexecError('unregistered', `unregistered command: ${id}`);
-      const { runSandboxed } = await load();
+      const { runSandboxed } = await loadRun();
       const result = await runSandboxed(registration, runSpec(spec), logger, await pools);
       return result.stdout;
     },

@@ -40,25 +40,56 @@ export function relogLine(logger: Logger, line: string): void {
   logger[levelName(level)](fields, typeof msg === 'string' ? msg : msg === undefined ? '' : JSON.stringify(msg));
 }
 
+/** The longest log line relayed; the rest of a longer line is dropped, with a warning. */
+export const MAX_LOG_LINE = 4 * 1024 * 1024;
+
 /**
  * Relays every line from the child's log socket, like GrootFS's relogger but keeping
- * lines split across reads and partial last lines; resolves when the socket ends.
+ * lines split across reads and partial last lines; resolves when the socket ends. Bytes
+ * are kept per line and joined once (linear however the line is split); a line longer
+ * than MAX_LOG_LINE keeps its first MAX_LOG_LINE bytes (as a raw line) and the relay
+ * warns how many bytes it dropped.
  */
 export function relog(socket: Socket, logger: Logger): Promise<void> {
   return new Promise((resolve) => {
-    let partial = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) relogLine(logger, line);
+    let parts: Buffer[] = [];
+    let kept = 0;
+    let dropped = 0;
+    const add = (piece: Buffer) => {
+      const room = MAX_LOG_LINE - kept;
+      if (piece.length > room) {
+        dropped += piece.length - room;
+        piece = piece.subarray(0, room);
+      }
+      if (piece.length > 0) parts.push(piece);
+      kept += piece.length;
+    };
+    const endLine = () => {
+      const line = Buffer.concat(parts, kept).toString('utf8');
+      if (dropped > 0)
+        logger.warn({ raw: line, droppedBytes: dropped }, `child wrote a log line longer than ${MAX_LOG_LINE} bytes: its first ${MAX_LOG_LINE} bytes are kept as raw, ${dropped} bytes dropped`);
+      else relogLine(logger, line);
+      parts = [];
+      kept = 0;
+      dropped = 0;
+    };
+    socket.on('data', (chunk: Buffer) => {
+      for (let start = 0; ; ) {
+        const nl = chunk.indexOf(0x0a, start);
+        if (nl < 0) {
+          add(chunk.subarray(start));
+          break;
+        }
+        add(chunk.subarray(start, nl));
+        endLine();
+        start = nl + 1;
+      }
     });
     let finished = false;
     const finish = () => {
       if (finished) return;
       finished = true;
-      if (partial !== '') relogLine(logger, partial);
-      partial = '';
+      if (kept > 0 || dropped > 0) endLine();
       resolve();
     };
     socket.on('end', finish);

@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
-import { spawnSandboxed, type ChildExit, type Namespace, type SandboxedChild } from '../native/spawn.js';
-import { encodeFrame, readFrames } from '../protocol/frames.js';
+import { spawnWith, type ChildExit, type Namespace, type SandboxedChild } from '../native/spawn.js';
+import { encodeFrame, FrameTooLargeError, readFrames } from '../protocol/frames.js';
 import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messages.js';
 import { collect, MaxBufferError } from './collect.js';
 import { environment } from './environment.js';
@@ -78,23 +78,36 @@ function checkChrootDir(dir: string): string {
   return absolute;
 }
 
-function readResult(control: Socket): Promise<ResultMessage | undefined> {
+/** The result frame, which may not be larger than maxBuffer (onOverflow is told, the read stops). */
+function readResult(control: Socket, maxBuffer: number, onOverflow: (error: MaxBufferError) => void): Promise<ResultMessage | undefined> {
   return new Promise((resolve) => {
     let result: ResultMessage | undefined;
     readFrames(
       control,
       (message) => (result = message as ResultMessage),
-      () => control.destroy(),
+      (error) => {
+        if (error instanceof FrameTooLargeError) onOverflow(new MaxBufferError('result', maxBuffer));
+        control.destroy();
+      },
+      maxBuffer,
     );
     control.on('close', () => resolve(result));
   });
 }
 
-function feedStdin(child: SandboxedChild, stdin: RunSpec['stdin']): void {
+/** Feeds the child's stdin; a failing source stream is reported through onError. */
+function feedStdin(child: SandboxedChild, stdin: RunSpec['stdin'], onError: (error: Error) => void): void {
   if (!child.stdin) return;
   if (stdin === undefined) child.stdin.end();
   else if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) child.stdin.end(stdin);
-  else stdin.pipe(child.stdin);
+  else {
+    stdin.once('error', (error) => {
+      stdin.unpipe(child.stdin!);
+      child.stdin!.destroy();
+      onError(error);
+    });
+    stdin.pipe(child.stdin);
+  }
 }
 
 /** What a run checks before it takes or spawns a child. */
@@ -112,6 +125,8 @@ export interface Serving {
   log: Socket;
   result: Promise<ResultMessage | undefined>;
   exited: Promise<ChildExit>;
+  /** A result frame over maxBuffer, told by readResult (a prewarmed child's is read without this cap). */
+  overflow?: () => MaxBufferError | undefined;
   /** Drops the call's timeout and signal listener once the run is decided before the exit. */
   endDeadline(): void;
 }
@@ -150,30 +165,66 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     } finally {
       files.close();
     }
-    feedStdin(serving.child, spec.stdin);
-    return gather(id, spec, serving, { logger, maxBuffer, started, spawnedMs: 0, warm: true, userns: env.namespaces.has('user') });
+    return attend(id, spec, serving, { logger, maxBuffer, started, spawnedMs: 0, warm: true, userns: env.namespaces.has('user') });
   }
 
   let child: SandboxedChild;
   try {
-    child = await spawnSandboxed({
-      ...env.spawn,
-      stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      extraFds: ['pipe', 'pipe', ...files.fds],
-      signal: spec.signal,
-      timeoutMs: spec.timeoutMs,
-    });
+    child = await spawnWith(
+      {
+        ...env.spawn,
+        stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        extraFds: ['pipe', 'pipe', ...files.fds],
+        signal: spec.signal,
+        timeoutMs: spec.timeoutMs,
+      },
+      { cwdOrRoot: true },
+    );
   } finally {
     files.close();
   }
   const spawnedMs = performance.now() - started;
 
   const [control, log] = child.extraFds as [Socket, Socket];
-  control.on('error', () => control.destroy()); // a child that died early: the exit says why
-  control.write(encodeFrame(job, 'json'));
-  feedStdin(child, spec.stdin);
-  const serving = { child, control, log, result: readResult(control), exited: child.exited, endDeadline: () => child.endDeadline() };
-  return gather(id, spec, serving, { logger, maxBuffer, started, spawnedMs, warm: false, userns: env.namespaces.has('user') });
+  let overflow: MaxBufferError | undefined;
+  const serving: Serving = {
+    child,
+    control,
+    log,
+    result: readResult(control, maxBuffer, (error) => {
+      overflow ??= error;
+      child.kill('SIGKILL');
+    }),
+    exited: child.exited,
+    endDeadline: () => child.endDeadline(),
+    overflow: () => overflow,
+  };
+  return attend(id, spec, serving, { logger, maxBuffer, started, spawnedMs, warm: false, userns: env.namespaces.has('user') }, () => {
+    control.on('error', () => control.destroy()); // a child that died early: the exit says why
+    control.write(encodeFrame(job, 'json'));
+  });
+}
+
+/**
+ * Hands the child its job (`send`) and stdin, then gathers. Whatever throws on the way (a
+ * stdin of a wrong type, say) must not leave the child running with its fds open.
+ */
+async function attend(id: string, spec: RunSpec, serving: Serving, context: GatherContext, send = () => {}): Promise<RunResult> {
+  const { child } = serving;
+  let stdinError: Error | undefined;
+  try {
+    send();
+    feedStdin(child, spec.stdin, (error) => {
+      stdinError ??= error;
+      child.kill('SIGKILL');
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    [child.stdin, child.stdout, child.stderr, serving.control, serving.log].forEach((s) => s?.destroy());
+    await serving.exited;
+    throw error;
+  }
+  return gather(id, spec, serving, context, () => stdinError);
 }
 
 interface GatherContext {
@@ -186,7 +237,7 @@ interface GatherContext {
 }
 
 /** Collects stdout, stderr, logs and the result frame until the child exited; the error it means, or the result. */
-async function gather(id: string, spec: RunSpec, serving: Serving, context: GatherContext): Promise<RunResult> {
+async function gather(id: string, spec: RunSpec, serving: Serving, context: GatherContext, stdinError: () => Error | undefined): Promise<RunResult> {
   const { child, control, log } = serving;
   let overflow: MaxBufferError | undefined;
   const collectOne = (stream: Readable, name: string) =>
@@ -200,7 +251,7 @@ async function gather(id: string, spec: RunSpec, serving: Serving, context: Gath
   // A child that reported success closes every stream before it exits: the run is decided
   // then, and its exit (the kernel freeing a Node process) is reaped in the background.
   const first = await Promise.race([streams, serving.exited.then(() => undefined)]);
-  if (first && first[2]?.type === 'done' && !overflow) {
+  if (first && first[2]?.type === 'done' && !overflow && !stdinError()) {
     serving.endDeadline();
     const [stdout, stderr, done] = first;
     return success(done, stdout, stderr, 0, context);
@@ -212,7 +263,7 @@ async function gather(id: string, spec: RunSpec, serving: Serving, context: Gath
   if (!settled) [child.stdout, child.stderr, control, log].forEach((s) => s?.destroy());
   const [stdout, stderr, result] = settled ?? (await streams);
 
-  const error = failure(id, spec, { exit, result, stderr, overflow }, context.userns);
+  const error = failure(id, spec, { exit, result, stderr, overflow: overflow ?? serving.overflow?.(), stdinError: stdinError() }, context.userns);
   if (error) throw error;
   return success(result as DoneMessage, stdout, stderr, exit.exitCode, context);
 }

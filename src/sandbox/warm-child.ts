@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 
 import { ReexecError } from '../errors.js';
 import { addon } from '../native/addon.js';
-import { spawnSandboxed, type ChildExit, type SandboxedChild } from '../native/spawn.js';
+import { spawnWith, type ChildExit, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, readFrames } from '../protocol/frames.js';
 import { PREWARM_FLAG, type JobMessage, type ReadyMessage, type ResultMessage } from '../protocol/messages.js';
 import { collect } from './collect.js';
@@ -66,13 +66,16 @@ export class WarmChild {
     const [mine, theirs] = addon.socketpair();
     let child: SandboxedChild;
     try {
-      child = await spawnSandboxed({
-        ...env.spawn,
-        args: [...(env.spawn.args ?? []), PREWARM_FLAG, module, logLevel],
-        // stdin is always a pipe: a call without stdin ends it, which reads as EOF like /dev/null.
-        stdio: ['pipe', 'pipe', 'pipe'],
-        extraFds: [theirs, 'pipe'],
-      });
+      child = await spawnWith(
+        {
+          ...env.spawn,
+          args: [...(env.spawn.args ?? []), PREWARM_FLAG, module, logLevel],
+          // stdin is always a pipe: a call without stdin ends it, which reads as EOF like /dev/null.
+          stdio: ['pipe', 'pipe', 'pipe'],
+          extraFds: [theirs, 'pipe'],
+        },
+        { cwdOrRoot: true }, // as a cold child: "/" when the mapped ids may not enter the host's cwd
+      );
     } catch (error) {
       closeSync(mine);
       throw error;

@@ -117,7 +117,7 @@ test('run as a field that is not a function → invalid-options', (t) => {
 test('an anonymous class is named as such in the message', (t) => {
   const error = t.throws(() => Sandboxed({ id: 'Bad' })(class { run() {} }));
   t.is(error.kind, 'invalid-options');
-  t.regex(error.message, /class \(anonymous\)|class \w*/);
+  t.regex(error.message, /@Sandboxed on class \(anonymous\)/);
   t.regex(error.message, /\bid\b/);
 });
 

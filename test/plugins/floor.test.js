@@ -2,8 +2,10 @@
 // namespaces, a shorter timeout) but cannot drop it. Fixture plugins of
 // test/fixtures/plugins/runtime; as root in this worker, as nobody and the CI user in a
 // fresh process under setpriv.
-import { readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import test from 'ava';
 
@@ -166,7 +168,8 @@ test('timeoutMs: without a call timeout the class’s applies; a shorter call ti
 });
 
 test('a run that ends within the class’s timeout returns its value', async (t) => {
-  t.is((await reexecer.reexec('rt-sleep', { args: ['1'] })).value, 'woke up');
+  // The class's 50 s are not a race with a child start on a loaded machine (4 s were).
+  t.is((await reexecer.reexec('rt-sleep-patient', { args: ['1'] })).value, 'woke up');
 });
 
 test('class explicit maps apply as root', async (t) => {
@@ -221,4 +224,13 @@ test('CI user: class userns: subids → own id to 0, the /etc/subuid range from 
     [1, 200000, 65536],
   ]);
   t.not(r.value.ns.user, r.host.userns);
+});
+
+test('plugin files: a FIFO with no writer is refused (invalid-options), nothing blocks', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'reexecer-fifo-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  const error = await failure(t, reexecer.reexec('rt-probe', { files: [join(dir, 'fifo')] }));
+  t.is(error.kind, 'invalid-options');
+  t.regex(error.message, /is a FIFO: only regular files/);
 });

@@ -14,6 +14,11 @@ test('loader flags are repeated; eval, print, input-type, inspect and test flags
   t.deepEqual(inheritedExecArgv(argv), ['--import', 'tsx', '-r', 'hook', '--no-warnings', '--experimental-vm-modules']);
 });
 
+test('--env-file and --env-file-if-exists are not repeated: the host environment is not the child’s', (t) => {
+  const argv = ['--env-file=.env', '--env-file', 'other.env', '--env-file-if-exists=x.env', '--import', 'tsx'];
+  t.deepEqual(inheritedExecArgv(argv), ['--import', 'tsx']);
+});
+
 test('a host started with node -e reexecs its action once, not its own -e code again and again', async (t) => {
   const code = `import ${JSON.stringify(ACTIONS)}; import { newReexecer } from 'reexecer/sandbox'; import { pino } from 'pino';
 process.stdout.write(String(await newReexecer(pino({ level: 'silent' })).reexec('hi')));`;
