@@ -78,9 +78,9 @@ test('with the addon: doctor names the binary it loaded; a syscall error carries
   t.regex(check.detail, /^linux-x64: .*\.node$/);
 
   const { addon } = await import('../../dist/native/addon.js');
-  const error = t.throws(() => addon.chroot('/nonexistent-reexecer-dir'));
-  t.is(error.code, 'ENOENT');
-  t.is(error.errno, 2);
-  t.is(error.step, 'chroot');
-  t.is(error.message, 'chroot failed: ENOENT (no such file or directory)');
+  const error = t.throws(() => addon.sendFds(987654, [1])); // an fd number nothing holds
+  t.is(error.code, 'EBADF');
+  t.is(error.errno, 9);
+  t.is(error.step, 'sendmsg');
+  t.is(error.message, 'sendmsg failed: EBADF (bad file descriptor)');
 });
