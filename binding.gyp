@@ -16,6 +16,8 @@
         "native/extract.cc",
         "native/fd_passing.cc",
         "native/in_child.cc",
+        "native/landlock.cc",
+        "native/seccomp.cc",
         "native/spawn.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -5,6 +5,8 @@
 #include "extract.h"
 #include "fd_passing.h"
 #include "in_child.h"
+#include "landlock.h"
+#include "seccomp.h"
 #include "spawn.h"
 
 namespace reexecer {
@@ -22,6 +24,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pipe", Napi::Function::New<Pipe>(env, "pipe"));
   exports.Set("close", Napi::Function::New<Close>(env, "close"));
   exports.Set("socketpair", Napi::Function::New<SocketPair>(env, "socketpair"));
+  exports.Set("installSeccomp", Napi::Function::New<InstallSeccomp>(env, "installSeccomp"));
+  exports.Set("seccompRefused", Napi::Function::New<SeccompRefused>(env, "seccompRefused"));
+  exports.Set("landlockAbi", Napi::Function::New<LandlockAbiJs>(env, "landlockAbi"));
+  exports.Set("landlockPrepare", Napi::Function::New<LandlockPrepare>(env, "landlockPrepare"));
+  exports.Set("landlockEnforce", Napi::Function::New<LandlockEnforce>(env, "landlockEnforce"));
   exports.Set("sendFds", Napi::Function::New<SendFds>(env, "sendFds"));
   exports.Set("exitNow", Napi::Function::New<ExitNow>(env, "exitNow"));
   exports.Set("recvFds", Napi::Function::New<RecvFds>(env, "recvFds"));

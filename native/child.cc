@@ -2,6 +2,7 @@
 // raw syscalls and stack memory, every result checked, any failure reported through the
 // error pipe as (step, errno) and followed by _exit.
 #include "child_plan.h"
+#include "landlock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -204,6 +205,7 @@ void RunChild(const ChildPlan& plan) {
   }
   DieWithParent(plan);
   if (plan.no_new_privs) Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl-no-new-privs");
+  if (plan.landlock_scope) Check(LandlockScopeSelf(plan.no_new_privs), "landlock-scope");
   if (plan.cwd != nullptr && chdir(plan.cwd) < 0) {  // as the target user, like runc
     if (!plan.cwd_or_root || errno != EACCES) Fail("chdir");
     Check(chdir("/"), "chdir");
@@ -212,6 +214,12 @@ void RunChild(const ChildPlan& plan) {
   ArrangeFds(plan);
   CloseOthers(plan);
   ResetSignals();
+  // Last, so that nothing above runs against them (a PID namespace's init and the program
+  // it forks both get them); lowering a limit needs no privilege.
+  for (int i = 0; i < plan.rlimit_count; ++i) {
+    struct rlimit limit = {plan.rlimits[i].soft, plan.rlimits[i].hard};
+    Check(setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource), &limit), "setrlimit");
+  }
   if (plan.pid_init) ForkFromInit();
   execve(plan.file, plan.argv, plan.envp);
   Fail("execve");

@@ -2,12 +2,21 @@
 // before the clone: the child may only make raw syscalls (no malloc, no locks).
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 namespace reexecer {
 
 // A child gets at most this many fds (stdio included); the parent refuses more.
 constexpr int kMaxChildFds = 256;
+
+// One setrlimit the child makes just before execve.
+struct ChildRlimit {
+  int resource;
+  rlim_t soft;
+  rlim_t hard;
+};
+constexpr int kMaxRlimits = 8;
 
 struct ChildPlan {
   const char* file;
@@ -33,6 +42,9 @@ struct ChildPlan {
   bool no_new_privs;
   bool private_mounts;  // new mount namespace: stop mount events propagating to the host
   pid_t parent_pid;     // 0 when the child is in a new PID namespace (getppid() reads 0)
+  bool landlock_scope;  // Landlock ABI >= 6: no signals, no abstract sockets outside
+  ChildRlimit rlimits[kMaxRlimits];
+  int rlimit_count;
 
   // The child writes its own self map ("0 <id> 1\n", setgroups denied first) instead of
   // waiting for the parent: what an unprivileged process may write for itself. nullptr: no.

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <poll.h>
@@ -111,8 +112,11 @@ void ExitWatcher::OnReadable(uv_poll_t* poll, int, int) {
 
 void ExitWatcher::Reap() {
   siginfo_t child{};
-  int rc;
-  do rc = waitid(static_cast<idtype_t>(P_PIDFD), watch_->pidfd, &child, WEXITED | WNOHANG);
+  rusage usage{};
+  long rc;
+  // The raw syscall reports the child's CPU time too, which tells a CPU limit's SIGKILL
+  // from any other.
+  do rc = syscall(SYS_waitid, P_PIDFD, watch_->pidfd, &child, WEXITED | WNOHANG, &usage);
   while (rc < 0 && errno == EINTR);
   if (rc == 0 && child.si_pid == 0) return;  // woken without an exit: keep watching
   int wait_errno = errno;
@@ -121,6 +125,8 @@ void ExitWatcher::Reap() {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   Napi::Value code = env.Null(), signal = env.Null();
+  auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1000 + t.tv_usec / 1000.0; };
+  Napi::Value cpu_ms = Napi::Number::New(env, ms(usage.ru_utime) + ms(usage.ru_stime));
   if (rc < 0) {
     code = Napi::Number::New(env, -wait_errno);  // ECHILD: reaped elsewhere; report as unknown
   } else if (child.si_code == CLD_EXITED) {
@@ -133,7 +139,7 @@ void ExitWatcher::Reap() {
   // Called from libuv with no JS frame to catch it: an exception escaping here would reach
   // std::terminate. Node's uncaught-exception path is where it belongs.
   try {
-    callback.MakeCallback(env.Global(), {code, signal}, context_);
+    callback.MakeCallback(env.Global(), {code, signal, cpu_ms}, context_);
   } catch (const Napi::Error& error) {
     napi_fatal_exception(env, error.Value());
   }

@@ -7,7 +7,7 @@ namespace reexecer {
 
 struct Watch;
 
-// new ExitWatcher(pidfd, onExit(exitCode, signal)): owns the pidfd, watches it with
+// new ExitWatcher(pidfd, onExit(exitCode, signal, cpuMs)): owns the pidfd, watches it with
 // uv_poll on the event loop (no thread, no threadpool), reaps with waitid(P_PIDFD) and
 // kills with pidfd_send_signal, which cannot hit a recycled pid. When the environment (a
 // worker thread) ends first, its cleanup hook kills and reaps the child and closes the

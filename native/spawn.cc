@@ -68,6 +68,22 @@ bool OptionalBool(const Napi::Object& options, const char* key) {
   return options.Get(key).ToBoolean().Value();
 }
 
+// rlimits: [[resource, soft, hard], ...]; RLIM_INFINITY is given as -1.
+void ReadRlimits(Napi::Env env, const Napi::Value& value, ChildPlan& plan) {
+  if (!value.IsArray()) return;
+  Napi::Array list = value.As<Napi::Array>();
+  if (list.Length() > static_cast<uint32_t>(kMaxRlimits)) throw Napi::RangeError::New(env, "spawn: too many rlimits");
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    Napi::Array entry = list.Get(i).As<Napi::Array>();
+    auto limit = [&](uint32_t at) {
+      int64_t v = entry.Get(at).As<Napi::Number>().Int64Value();
+      return v < 0 ? RLIM_INFINITY : static_cast<rlim_t>(v);
+    };
+    plan.rlimits[i] = {entry.Get(0u).As<Napi::Number>().Int32Value(), limit(1), limit(2)};
+  }
+  plan.rlimit_count = static_cast<int>(list.Length());
+}
+
 // Signals are blocked across the clone so that no handler of the parent's (libuv's,
 // writing to the parent's signal pipe) runs in the child before it resets them.
 // sigprocmask, not pthread_sigmask: on Linux (glibc and musl) both set the calling
@@ -150,6 +166,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // into slaves (the kernel's CL_SHARED_TO_SLAVE); only root without one must do it.
   plan.private_mounts = (flags & CLONE_NEWNS) != 0 && (flags & CLONE_NEWUSER) == 0;
   plan.parent_pid = (flags & CLONE_NEWPID) != 0 ? 0 : getpid();
+  plan.landlock_scope = OptionalBool(options, "landlockScope");
+  ReadRlimits(env, options.Get("rlimits"), plan);
   std::string self_uid_map, self_gid_map;
   Napi::Value self_map = options.Get("selfMap");
   if (self_map.IsObject()) {

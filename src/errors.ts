@@ -14,12 +14,17 @@ export type ReexecErrorKind =
   | 'max-buffer'
   | 'protocol'
   | 'addon-unavailable'
+  | 'limit'
+  | 'landlock-unavailable'
   /** A layer entry could not be applied, a digest did not match, or maxBytes was reached. */
   | 'unpack'
   /** An in-child operation (chroot, pivotRoot, ...) called in a process that is no sandboxed child. */
   | 'outside-sandbox'
   /** The stdin stream given to a call failed; the child was killed. */
   | 'stdin';
+
+/** The limit that stopped a child (see Limits). */
+export type LimitName = 'cpu' | 'memory' | 'fileSize' | 'openFiles' | 'processes';
 
 export interface ReexecErrorDetails {
   cause?: unknown;
@@ -32,6 +37,8 @@ export interface ReexecErrorDetails {
   stderr?: string;
   /** Actionable advice, already part of the message. */
   hint?: string;
+  /** kind 'limit': which limit stopped the child. */
+  limit?: LimitName;
   /** The archive entry an 'unpack' error is about. */
   path?: string;
 }
@@ -57,13 +64,14 @@ export class ReexecError extends Error {
   readonly signal?: NodeJS.Signals | null;
   readonly stderr?: string;
   readonly hint?: string;
+  readonly limit?: LimitName;
   readonly path?: string;
 
   constructor(kind: ReexecErrorKind, message: string, details: ReexecErrorDetails = {}) {
     super(details.hint ? `${message}\n${details.hint}` : message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
     Object.defineProperty(this, BRAND, { value: true });
-    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint', 'path'] as const) {
+    for (const key of ['step', 'code', 'exitCode', 'signal', 'stderr', 'hint', 'limit', 'path'] as const) {
       if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true });
     }
   }

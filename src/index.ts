@@ -12,7 +12,9 @@ export type { SandboxedOptions, PluginNamespace, UsernsOption } from './plugins/
 export type { PluginCallSpec } from './plugins/call-spec.js';
 export { capEff, chroot, pivotRoot, sethostname, mountProc } from './native/in-child.js';
 export { ReexecError } from './errors.js';
-export type { ReexecErrorKind, ReexecErrorDetails } from './errors.js';
+export type { ReexecErrorKind, ReexecErrorDetails, LimitName } from './errors.js';
+export type { Limits } from './native/limits.js';
+export type { LandlockOption } from './native/landlock.js';
 export type { SandboxFile } from './sandbox/types.js';
 export type { IdMapping, IdMappings } from './native/id-mappings.js';
 export type { IdMapper } from './native/id-mapper.js';

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 
 import { addon } from '../native/addon.js';
-import { chroot, pivotRoot } from '../native/in-child.js';
+import { chroot, installSeccomp, landlockEnforce, landlockPrepare, pivotRoot } from '../native/in-child.js';
 import { CONTROL_FD, FIRST_FILE_FD, LOG_FD, PREWARM_FLAG, type ChildTimings, type FailurePhase, type JobMessage } from '../protocol/messages.js';
 import { serializeError } from '../protocol/serialized-error.js';
 import { markChildRuntime } from '../sandbox/prewarm.js';
@@ -65,10 +65,18 @@ async function prepare(module: string, logLevel: string): Promise<Prepared> {
 async function runJob(job: JobMessage, prepared: Prepared, fds: readonly number[], timings: ChildTimings): Promise<unknown> {
   const { registration, logger } = prepared;
   if (logger.level !== job.logLevel) logger.level = job.logLevel;
+  // Landlock's rules hold inodes, opened (inside the chroot dir) while /proc is still
+  // reachable; it is enforced after the root change (a Landlock domain may not
+  // pivot_root), and the filter last, since it refuses chroot and mount.
+  const { landlock } = job;
+  if (landlock) await phase('contain', () => landlockPrepare(job.chrootDir ?? '/', landlock.read, landlock.write));
   if (job.chrootDir !== undefined) {
     await phase('chroot', () => (job.pivotRoot ? pivotRoot(job.chrootDir!) : chroot(job.chrootDir!)));
   }
   timings.rootChanged = now();
+  if (landlock) await phase('contain', () => landlockEnforce());
+  if (job.seccomp) await phase('contain', () => installSeccomp());
+  timings.contained = now();
   const files = job.files.map((path, i) => ({ fd: fds[i]!, path }));
   const value = await phase('run', () => registration.action(logger, files, ...job.args));
   logger.flush();
@@ -89,10 +97,10 @@ async function serve(control: ControlChannel, prewarm: { module: string; level: 
     if (received === null) return addon.exitNow(0); // the pool was closed: nothing to do
     fds = received;
     job = control.nextJob();
-    timings = { runtimeLoaded, jobReceived: now(), moduleImported, rootChanged: 0, actionDone: 0 };
+    timings = { runtimeLoaded, jobReceived: now(), moduleImported, rootChanged: 0, contained: 0, actionDone: 0 };
   } else {
     job = control.nextJob();
-    timings = { runtimeLoaded, jobReceived: now(), moduleImported: 0, rootChanged: 0, actionDone: 0 };
+    timings = { runtimeLoaded, jobReceived: now(), moduleImported: 0, rootChanged: 0, contained: 0, actionDone: 0 };
     prepared = await prepare(job.module, job.logLevel);
     timings.moduleImported = now();
     fds = job.files.map((_, i) => FIRST_FILE_FD + i);

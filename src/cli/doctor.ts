@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 
 import { readOwnSubIds } from '../native/subids.js';
 import { parse } from './args.js';
+import { containmentChecks } from './containment-checks.js';
 
 type Status = 'ok' | 'warn' | 'fail';
 
@@ -111,7 +112,17 @@ function nodeCheck(): Check {
 
 export async function runChecks(): Promise<Check[]> {
   const addon = await addonCheck();
-  return [nodeCheck(), addon, ...sysctlChecks(), ...(addon.status === 'ok' ? [await probe()] : []), helperCheck('newuidmap'), helperCheck('newgidmap'), ...(await subidChecks())];
+  const loaded = addon.status === 'ok';
+  return [
+    nodeCheck(),
+    addon,
+    ...sysctlChecks(),
+    ...(loaded ? [await probe()] : []),
+    helperCheck('newuidmap'),
+    helperCheck('newgidmap'),
+    ...(await subidChecks()),
+    ...(await containmentChecks(loaded)),
+  ];
 }
 
 export async function doctor(argv: string[]): Promise<number> {

@@ -20,6 +20,9 @@ export interface NativeSpawnOptions {
   gid?: number;
   dropGroups: boolean;
   noNewPrivileges: boolean;
+  landlockScope?: boolean;
+  /** [resource, soft, hard]; -1 for RLIM_INFINITY. */
+  rlimits?: [number, number, number][];
   /** chdir("/") instead when the target user may not enter cwd (EACCES). */
   cwdOrRoot?: boolean;
   /** With a PID namespace: pid 1 is a tiny init that reaps orphans; the program is pid 2. */
@@ -43,7 +46,7 @@ export interface NativeExitWatcher {
 export interface Addon {
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
   pollReadable(fd: number, timeoutMs: number): boolean;
-  ExitWatcher: new (pidfd: number, onExit: (exitCode: number | null, signal: number | null) => void) => NativeExitWatcher;
+  ExitWatcher: new (pidfd: number, onExit: (exitCode: number | null, signal: number | null, cpuMs: number) => void) => NativeExitWatcher;
   chroot(dir: string): void;
   pivotRoot(dir: string): void;
   sethostname(name: string): void;
@@ -51,6 +54,11 @@ export interface Addon {
   capEff(): bigint;
   pipe(): [number, number];
   socketpair(): [number, number];
+  installSeccomp(): void;
+  seccompRefused(): string[];
+  landlockAbi(): number;
+  landlockPrepare(root: string, read: string[], write: string[]): void;
+  landlockEnforce(): number;
   /** Closes an fd that pipe(), socketpair() or spawn() made (fs.closeSync warns about those in a worker). */
   close(fd: number): void;
   /** One marker byte with `fds` attached (SCM_RIGHTS). */

@@ -149,3 +149,9 @@ export function mapsHostRoot(mappings: IdMappings): boolean {
   const outerIsRoot = (file: string) => !outerId(file, 0); // 0, or unmapped: not known to be harmless
   return (hasZero(mappings.uidMappings) && outerIsRoot('/proc/self/uid_map')) || (hasZero(mappings.gidMappings) && outerIsRoot('/proc/self/gid_map'));
 }
+
+/** The host id that `id` inside the namespace is, if mapped. */
+export function hostIdOf(mappings: readonly IdMapping[], id: number): number | undefined {
+  const m = mappings.find((m) => id >= m.namespaceId && id < m.namespaceId + m.size);
+  return m && m.hostId + (id - m.namespaceId);
+}

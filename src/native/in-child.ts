@@ -30,3 +30,15 @@ export const sethostname = (name: string): void => run('spawn', () => addon.seth
 export const mountProc = (target: string): void => run('spawn', () => addon.mountProc(target));
 /** The effective capability set, readable without /proc. */
 export const capEff = (): bigint => addon.capEff();
+
+/**
+ * The default seccomp filter on every thread (and all the process starts later); see
+ * native/seccomp.cc for what it refuses and why.
+ */
+export const installSeccomp = (): void => run('spawn', () => addon.installSeccomp());
+/** The syscalls the default filter refuses with EPERM. */
+export const seccompRefused = (): string[] => addon.seccompRefused();
+/** Before the chroot into `root`: a Landlock ruleset allowing only these trees, resolved inside `root`. */
+export const landlockPrepare = (root: string, read: string[], write: string[]): void => run('spawn', () => addon.landlockPrepare(root, read, write));
+/** After the chroot: every thread restricted; returns how many threads block signals and stay out (Node's inspector thread). */
+export const landlockEnforce = (): number => run('spawn', () => addon.landlockEnforce());

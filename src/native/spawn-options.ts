@@ -10,8 +10,8 @@ export type { StdioOption, ExtraFdOption } from '../options/schema.js';
 /**
  * spawnSandboxed()'s options: the rows of src/options/schema.ts named on the 'native'
  * layer (file, args, argv0, env, cwd, namespaces, idMappings, idMapper,
- * dangerouslyMapHostRoot, uid, gid, hostname, noNewPrivileges, init, stdio, extraFds,
- * signal, timeoutMs).
+ * dangerouslyMapHostRoot, uid, gid, hostname, noNewPrivileges, init, limits, landlockScope,
+ * stdio, extraFds, signal, timeoutMs).
  */
 export interface SpawnSandboxedOptions extends LayerOptions<'native'> {}
 
@@ -23,6 +23,10 @@ export function validateSpawnOptions(options: SpawnSandboxedOptions): void {
   if (options.idMappings !== undefined && !has('user')) throw invalidOptions('idMappings need the user namespace: add "user" to namespaces');
   if (options.init && !has('pid')) throw invalidOptions('init needs the pid namespace: add "pid" to namespaces');
   if ((options.uid === undefined) !== (options.gid === undefined)) throw invalidOptions('give uid and gid together');
+  // The kernel counts RLIMIT_NPROC per user per user namespace: without a new one it
+  // counts every process of the host user (and never host root's).
+  if (options.limits?.processes !== undefined && !has('user'))
+    throw invalidOptions('limits.processes needs the user namespace: the kernel counts it per user per user namespace (add "user" to namespaces)');
 }
 
 /** The child's environment as execve wants it; undefined values are left out. */

@@ -6,10 +6,11 @@ import { ReexecError, invalidOptions } from '../errors.js';
 import { addon, CLONE_FLAGS, isSyscallError, type NativeExitWatcher } from './addon.js';
 import { errnoName } from './errno.js';
 import { defaultIdMapper } from './id-mapper.js';
-import { defaultIdMappings, isSelfMap, mapsHostRoot, mapsNamespaceId, type IdMappings } from './id-mappings.js';
+import { defaultIdMappings, hostIdOf, isSelfMap, mapsHostRoot, mapsNamespaceId, type IdMappings } from './id-mappings.js';
 import { parseChildFailure, readRecordSync, readToEnd } from './child-failure.js';
 import { FdPlan } from './fd-plan.js';
 import { mapAndRelease } from './release.js';
+import { rlimitsOf } from './limits.js';
 import { signalName, signalNumber } from './signals.js';
 import { envArray, validateSpawnOptions, type SpawnSandboxedOptions } from './spawn-options.js';
 import { resolveExecutable } from './resolve-executable.js';
@@ -23,6 +24,8 @@ export interface ChildExit {
   signal: NodeJS.Signals | null;
   timedOut: boolean;
   aborted: boolean;
+  /** CPU time the child (and the children it waited for) used, user + system. */
+  cpuMs: number;
 }
 
 export interface SandboxedChild {
@@ -84,6 +87,8 @@ export async function spawnWith(options: SpawnSandboxedOptions, internal: Intern
       'the id maps put host root (uid or gid 0) into the namespace: its root would own every root-owned file of the host. ' +
         'Map other host ids (the default map does), or pass dangerouslyMapHostRoot: true if that is truly meant',
     );
+  if (options.limits?.processes !== undefined && hostIdOf(mappings!.uidMappings, uid!) === 0)
+    throw invalidOptions('limits.processes cannot bind a child whose uid is host root (the kernel exempts it): map the namespace uid to an unprivileged host uid');
   if (options.signal?.aborted) throw new ReexecError('aborted', 'aborted before the child was spawned', { cause: options.signal.reason });
 
   // An unprivileged self map with the default mapper is what the child may write itself:
@@ -111,6 +116,8 @@ export async function spawnWith(options: SpawnSandboxedOptions, internal: Intern
       dropGroups: uid !== undefined && !childMaps,
       noNewPrivileges: options.noNewPrivileges ?? true,
       pidInit: options.init ?? false,
+      landlockScope: options.landlockScope ?? false,
+      rlimits: rlimitsOf(options.limits),
       cwdOrRoot: internal.cwdOrRoot ?? false,
     });
   } catch (error) {
@@ -166,12 +173,12 @@ function watchExit(pidfd: number, options: SpawnSandboxedOptions): Watch {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   };
-  const watcher: NativeExitWatcher = new addon.ExitWatcher(pidfd, (exitCode, signal) => {
+  const watcher: NativeExitWatcher = new addon.ExitWatcher(pidfd, (exitCode, signal, cpuMs) => {
     endDeadline();
     // A child that ended by itself was not ended by the timer or the signal, even when one
     // of them fired between its exit and this reap (the kill then reached a zombie).
     const killed = signal === os.signals.SIGKILL;
-    resolveExit({ exitCode, signal: signalName(signal), timedOut: timedOut && killed, aborted: aborted && killed });
+    resolveExit({ exitCode, signal: signalName(signal), timedOut: timedOut && killed, aborted: aborted && killed, cpuMs });
   });
   const timer =
     options.timeoutMs === undefined

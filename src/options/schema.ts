@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 
 import type { IdMapper } from '../native/id-mapper.js';
 import { validateIdMappings, type IdMappings } from '../native/id-mappings.js';
+import { landlockProblem, type LandlockOption } from '../native/landlock.js';
+import { limitsProblem, type Limits } from '../native/limits.js';
 import { MAX_PREWARM } from '../sandbox/prewarm.js';
 import {
   arrayOf,
@@ -151,6 +153,9 @@ const stdio = check<readonly [StdioOption, StdioOption, StdioOption]>((v) =>
 export const MAX_EXTRA_FDS = 253;
 const extraFds = arrayOf(either(oneOf(['pipe'] as const), openFd, "'pipe' or an open fd") as Check<ExtraFdOption>, { max: MAX_EXTRA_FDS });
 
+const limits = check<Limits>(limitsProblem);
+const landlock = check<LandlockOption>(landlockProblem);
+
 const timeoutFlag = (text: string) => (/^\d+$/.test(text) ? Number(text) : text);
 const mapFlag = (text: string) => {
   const match = /^(\d+):(\d+):(\d+)$/.exec(text);
@@ -253,6 +258,22 @@ export const OPTIONS = {
       native: on('timeoutMs', timeoutMs),
       cli: flag('timeout', timeoutMs, { type: 'string', arg: 'MS', parse: timeoutFlag }),
     },
+  },
+  limits: {
+    about: 'rlimits { cpuMs, memoryBytes, fileSizeBytes, openFiles, processes }; a child stopped by one fails with kind limit (a call may only lower them)',
+    on: { sandboxed: on('limits', limits), call: on('limits', limits), sandbox: on('limits', limits), native: on('limits', limits) },
+  },
+  seccomp: {
+    about: 'the default seccomp filter after the chroot (on unless false; a call cannot turn it off)',
+    on: { sandboxed: on('seccomp', boolean), call: on('seccomp', boolean), sandbox: on('seccomp', boolean) },
+  },
+  landlock: {
+    about: 'only these trees { read, write } are accessible, as the sandbox sees them (Landlock ABI 6; a call may only narrow them)',
+    on: { sandboxed: on('landlock', landlock), call: on('landlock', landlock), sandbox: on('landlock', landlock) },
+  },
+  landlockScope: {
+    about: 'Landlock scoping before exec: no signals, no abstract unix sockets outside (the sandbox and plugin layers set it where the kernel has ABI 6)',
+    on: { native: on('landlockScope', boolean) },
   },
   args: {
     about: 'string arguments for the function',

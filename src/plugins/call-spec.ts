@@ -1,5 +1,7 @@
 import { ReexecError, invalidOptions } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
+import { tighterLandlock } from '../native/landlock.js';
+import { tighterLimits } from '../native/limits.js';
 import type { IdMappings } from '../native/id-mappings.js';
 import type { Namespace } from '../native/spawn-options.js';
 import { subIdMappings } from '../native/subids.js';
@@ -11,7 +13,7 @@ import { type SandboxedOptions, type UsernsOption } from './options.js';
 /**
  * One call of a plugin: the rows of src/options/schema.ts named on the 'call' layer. What
  * the class declares is a floor: a call adds (a chroot dir, namespaces, a user namespace,
- * a shorter timeout), never drops.
+ * a shorter timeout, lower limits, narrower landlock trees), never drops.
  */
 export interface PluginCallSpec extends LayerOptions<'call'> {}
 
@@ -60,6 +62,9 @@ export async function toRunSpec(declared: SandboxedOptions, call: PluginCallSpec
   if (declared.noNewPrivileges === true && call.noNewPrivileges === false)
     throw invalidOptions(`plugin "${id}" declares noNewPrivileges: true; a call cannot drop it`);
 
+  const where = `reexec("${id}")`;
+  if (call.seccomp === false && declared.seccomp !== false)
+    throw invalidOptions(`${where}: seccomp: false would loosen plugin "${id}", which keeps the default filter; declare seccomp: false on the class to run without it`);
   const userns = chooseUserns(declared.userns, call.userns, id);
   const namespaces = new Set<Namespace>([...(declared.namespaces ?? []), ...(call.namespaces ?? [])]);
   if (userns) namespaces.add('user');
@@ -82,5 +87,8 @@ export async function toRunSpec(declared: SandboxedOptions, call: PluginCallSpec
     maxBuffer: call.maxBuffer,
     signal: call.signal,
     timeoutMs: smaller(declared.timeoutMs, call.timeoutMs),
+    limits: tighterLimits(declared.limits, call.limits, where),
+    seccomp: call.seccomp ?? declared.seccomp ?? true,
+    landlock: tighterLandlock(declared.landlock, call.landlock, where),
   };
 }

@@ -10,11 +10,15 @@ export interface JobMessage {
   files: string[];
   chrootDir?: string;
   pivotRoot?: boolean;
+  /** Install the default seccomp filter after the chroot (false: the caller turned it off). */
+  seccomp: boolean;
+  /** Landlock trees as the sandbox sees them, enforced after the chroot. */
+  landlock?: { read: string[]; write: string[] };
   logLevel: string;
 }
 
 /** Where the child was when it failed: tells the parent which kind of error to raise. */
-export type FailurePhase = 'import' | 'unregistered' | 'chroot' | 'run' | 'serialize';
+export type FailurePhase = 'import' | 'unregistered' | 'chroot' | 'contain' | 'run' | 'serialize';
 
 /** Milliseconds since the child's process start (performance.now() there) at each step. */
 export interface ChildTimings {
@@ -22,6 +26,8 @@ export interface ChildTimings {
   jobReceived: number;
   moduleImported: number;
   rootChanged: number;
+  /** Landlock enforced and the seccomp filter installed (as requested). */
+  contained: number;
   actionDone: number;
 }
 

@@ -1,13 +1,16 @@
 import { ReexecError, type ReexecErrorKind } from '../errors.js';
+import { LIMIT_KEYS, LIMIT_NAMES, type Limits } from '../native/limits.js';
 import type { ChildExit } from '../native/spawn.js';
 import type { FailurePhase, ResultMessage } from '../protocol/messages.js';
 import { rebuildError } from '../protocol/serialized-error.js';
 import type { MaxBufferError } from './collect.js';
+import { limitHit } from './limit-failure.js';
 
 const PHASE_KINDS: Record<FailurePhase, ReexecErrorKind> = {
   import: 'plugin-threw',
   unregistered: 'unregistered',
   chroot: 'chroot',
+  contain: 'spawn',
   run: 'plugin-threw',
   serialize: 'serialization',
 };
@@ -19,6 +22,7 @@ function phaseMessage(id: string, phase: FailurePhase, message: string): string 
     case 'unregistered':
       return message;
     case 'chroot':
+    case 'contain':
       return `sandbox "${id}": ${message}`;
     case 'run':
       return `sandboxed action "${id}" threw: ${message}`;
@@ -45,7 +49,7 @@ export interface Outcome {
 }
 
 /** The error a finished run means, or undefined for a success: the first cause wins. */
-export function failure(id: string, spec: { signal?: AbortSignal; timeoutMs?: number }, outcome: Outcome, userns: boolean): ReexecError | undefined {
+export function failure(id: string, spec: { signal?: AbortSignal; timeoutMs?: number; limits?: Limits }, outcome: Outcome, userns: boolean): ReexecError | undefined {
   const { exit, result } = outcome;
   const details = { exitCode: exit.exitCode, signal: exit.signal, stderr: outcome.stderr.toString() };
   // A child that sent its result has finished: a timer that fired during its teardown
@@ -56,9 +60,17 @@ export function failure(id: string, spec: { signal?: AbortSignal; timeoutMs?: nu
   if (exit.aborted) return new ReexecError('aborted', `sandboxed action "${id}" was aborted`, { ...details, cause: spec.signal?.reason });
   if (exit.timedOut) return new ReexecError('timeout', `sandboxed action "${id}" timed out after ${spec.timeoutMs} ms and was killed`, details);
   if (outcome.overflow) return new ReexecError('max-buffer', `sandboxed action "${id}": ${outcome.overflow.message}; it was killed. Raise maxBuffer or write less`, details);
+  const limit = limitHit(spec.limits, exit, result, details.stderr);
+  if (limit) {
+    const cause = result?.type === 'failed' ? rebuildError(result.error) : undefined;
+    const key = LIMIT_KEYS.find((k) => LIMIT_NAMES[k] === limit)!;
+    return new ReexecError('limit', `sandboxed action "${id}" was stopped by its ${limit} limit (${key}: ${spec.limits![key]})`, { ...details, cause, limit });
+  }
   if (result?.type === 'failed') {
     const cause = rebuildError(result.error);
-    return new ReexecError(PHASE_KINDS[result.phase], phaseMessage(id, result.phase, result.error.message), {
+    // A landlock tree that does not resolve inside the sandbox is the caller's mistake.
+    const badTree = result.phase === 'contain' && String(result.error.fields.step ?? '').startsWith('landlock path');
+    return new ReexecError(badTree ? 'invalid-options' : PHASE_KINDS[result.phase], phaseMessage(id, result.phase, result.error.message), {
       ...details,
       cause,
       code: typeof result.error.code === 'string' ? result.error.code : undefined,

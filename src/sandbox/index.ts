@@ -5,4 +5,6 @@ export type { Action, SandboxFile } from './types.js';
 export type { IdMapping, IdMappings } from '../native/id-mappings.js';
 export type { IdMapper } from '../native/id-mapper.js';
 export { ReexecError } from '../errors.js';
-export type { ReexecErrorKind } from '../errors.js';
+export type { ReexecErrorKind, LimitName } from '../errors.js';
+export type { Limits } from '../native/limits.js';
+export type { LandlockOption } from '../native/landlock.js';

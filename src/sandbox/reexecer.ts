@@ -11,7 +11,7 @@ import type { RunSpec } from './run.js';
 
 /**
  * GrootFS's ReexecSpec, plus what a Node caller needs (env, maxBuffer, allowDirectories,
- * noNewPrivileges): the rows of src/options/schema.ts named on the 'sandbox' layer.
+ * noNewPrivileges, limits, seccomp, landlock): the rows of src/options/schema.ts named on the 'sandbox' layer.
  */
 export interface ReexecSpec extends LayerOptions<'sandbox'> {}
 

@@ -7,6 +7,9 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
+import { requireLandlock } from '../native/landlock-abi.js';
+import type { LandlockOption } from '../native/landlock.js';
+import type { Limits } from '../native/limits.js';
 import { spawnWith, type ChildExit, type Namespace, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, FrameTooLargeError, readFrames } from '../protocol/frames.js';
 import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messages.js';
@@ -37,6 +40,12 @@ export interface RunSpec {
   dangerouslyMapHostRoot?: boolean;
   hostname?: string;
   noNewPrivileges?: boolean;
+  /** rlimits for the child (see Limits); a child stopped by one fails with kind 'limit'. */
+  limits?: Limits;
+  /** false turns the default seccomp filter off. */
+  seccomp?: boolean;
+  /** Only these trees (as the sandbox sees them) are accessible; needs Landlock ABI >= 6. */
+  landlock?: LandlockOption;
   env?: Readonly<Record<string, string | undefined>>;
   maxBuffer?: number;
   signal?: AbortSignal;
@@ -76,6 +85,13 @@ function checkChrootDir(dir: string): string {
   }
   if (!isDir) throw new ReexecError('chroot', `chroot dir ${absolute} is not a directory`, { code: 'ENOTDIR' });
   return absolute;
+}
+
+/** The trees as the child gets them, once the kernel is known to enforce them (the child resolves each inside its root). */
+function landlockTrees(id: string, landlock: LandlockOption | undefined): JobMessage['landlock'] {
+  if (!landlock) return undefined;
+  requireLandlock(`sandbox "${id}"`);
+  return { read: [...(landlock.read ?? [])], write: [...(landlock.write ?? [])] };
 }
 
 /** The result frame, which may not be larger than maxBuffer (onOverflow is told, the read stops). */
@@ -140,6 +156,14 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   const { id } = registration;
   const { chrootDir, maxBuffer } = checkRun(spec);
   const env = environment(id, spec);
+  const landlock = landlockTrees(id, spec.landlock);
+  // seccomp(2) and landlock_restrict_self want no_new_privs or CAP_SYS_ADMIN in the child's
+  // user namespace (root of a new one, or host root); turning the first off needs the second.
+  if (spec.noNewPrivileges === false && (spec.seccomp !== false || landlock) && !env.namespaces.has('user') && process.geteuid?.() !== 0)
+    throw new ReexecError(
+      'invalid-options',
+      `sandbox "${id}": noNewPrivileges: false leaves the seccomp filter${landlock ? ' and landlock' : ''} without no_new_privs, which they need unless the child is root of a user namespace: add one (cloneUserns / userns), or seccomp: false`,
+    );
   const files = openExtraFiles(spec.extraFiles ?? [], spec.allowDirectories ?? false);
   const job: JobMessage = {
     type: 'job',
@@ -148,6 +172,8 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     files: files.paths,
     chrootDir,
     pivotRoot: spec.pivotRoot,
+    seccomp: spec.seccomp !== false,
+    landlock,
     logLevel: logger.level,
   };
 

@@ -43,14 +43,14 @@ for (const command of COMMANDS)
     });
   }
 
-test('list: one line per shipped plugin with its class, options and file', async (t) => {
+test('list: one line per shipped plugin with its class, options, containment and file', async (t) => {
   const r = await cli(['list']);
   t.is(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   t.is(lines.length, SHIPPED_IDS.length);
   const byId = Object.fromEntries(lines.map((line) => [line.split(/\s+/)[0], line]));
   t.deepEqual(Object.keys(byId).sort(), SHIPPED_IDS);
-  t.regex(byId.unpack, /^unpack\s+Unpack\s+\{"chroot":true,"userns":true\}\s+\S*\/plugins\/dist\/unpack\.js$/);
+  t.regex(byId.unpack, /^unpack\s+Unpack\s+\{"chroot":true,"userns":true\}\s+seccomp:on landlock:scoped limits:none\s+\S*\/plugins\/dist\/unpack\.js$/);
   t.regex(byId.hostname, /^hostname\s+Hostname\s+\{"userns":true,"namespaces":\["uts"\]\}/);
   t.regex(byId.whoami, /^whoami\s+Whoami\s+\{\}/);
   t.regex(byId['chown-tree'], /^chown-tree\s+ChownTree\s+\{"chroot":true,"userns":true\}/);
@@ -68,6 +68,7 @@ test('list --json: every shipped plugin with id, options, module, class and expo
     module: `file://${join(SHIPPED, 'unpack.js')}`,
     className: 'Unpack',
     exportName: 'Unpack',
+    containment: { seccomp: true, landlock: 'scoped', limits: {} },
   });
 });
 

@@ -14,7 +14,7 @@ for (const as of USERS) {
     const u = user(as);
     const { parent, child, exit } = await scenario(as, 'identity', { namespaces: ['user', 'mount'], argv0: 'unpack-layer' });
     t.is(parent.uid, u.uid, 'the fixture runs as the intended user');
-    t.deepEqual(exit, { exitCode: 0, signal: null, timedOut: false, aborted: false });
+    t.like(exit, { exitCode: 0, signal: null, timedOut: false, aborted: false });
     t.is(child.argv0, 'unpack-layer');
     t.is(child.cmdline0, 'unpack-layer');
     t.is(child.uid, 0);

@@ -15,7 +15,7 @@ for (const as of ['root', 'nobody']) {
     t.like(r.inner.error, { isReexecError: true, kind: 'userns-unavailable', step: 'clone3', code: 'ENOSPC' });
     t.regex(r.inner.error.message, /max_user_namespaces/);
     t.regex(r.inner.error.message, /sysctl -w user\.max_user_namespaces=/);
-    t.deepEqual(r.inner.control, { exitCode: 0, signal: null, timedOut: false, aborted: false }, 'other namespaces still work');
+    t.like(r.inner.control, { exitCode: 0, signal: null, timedOut: false, aborted: false }, 'other namespaces still work');
   });
 }
 
