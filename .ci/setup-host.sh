@@ -3,6 +3,8 @@
 # - newuidmap/newgidmap (Debian package uidmap) for the rootless multi-range maps;
 # - umoci (Debian package umoci) to build and unpack OCI images for the image-unpack tests;
 # - the unprivileged test user reexecer-ci with /etc/subuid and /etc/subgid ranges;
+# - the arm64 cross toolchain the prebuilds are packed with (scripts/setup-pack.sh) and
+#   qemu-user-static, which runs the arm64 prebuild under the arm64 Node, and musl-dev;
 # - read access to the checkout for uid 65534 and reexecer-ci, whose tests run from it.
 set -euo pipefail
 
@@ -10,6 +12,13 @@ set -euo pipefail
 if ! command -v newuidmap >/dev/null || ! command -v newgidmap >/dev/null || ! command -v umoci >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq uidmap umoci >/dev/null
+fi
+
+bash "$(dirname "$0")/../scripts/setup-pack.sh"
+# qemu-user-static runs the arm64 prebuild; musl-dev's headers check the native sources.
+if ! command -v qemu-aarch64-static >/dev/null || [ ! -d "/usr/include/$(gcc -dumpmachine | sed 's/-gnu$/-musl/')" ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static musl-dev >/dev/null
 fi
 
 user=reexecer-ci

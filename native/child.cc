@@ -218,7 +218,8 @@ void RunChild(const ChildPlan& plan) {
   // it forks both get them); lowering a limit needs no privilege.
   for (int i = 0; i < plan.rlimit_count; ++i) {
     struct rlimit limit = {plan.rlimits[i].soft, plan.rlimits[i].hard};
-    Check(setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource), &limit), "setrlimit");
+    // The raw call: glibc's setrlimit takes an enum type of its own, musl's an int.
+    Check(syscall(SYS_prlimit64, 0, plan.rlimits[i].resource, &limit, nullptr), "setrlimit");
   }
   if (plan.pid_init) ForkFromInit();
   execve(plan.file, plan.argv, plan.envp);

@@ -7,6 +7,8 @@
 // on arm64) kills the process, since its numbers mean other syscalls.
 #include "seccomp.h"
 
+// The kernel's own numbers: a libc's <sys/syscall.h> (musl's) may lag behind them.
+#include <asm/unistd.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>

@@ -86,13 +86,15 @@ void ReadRlimits(Napi::Env env, const Napi::Value& value, ChildPlan& plan) {
 
 // Signals are blocked across the clone so that no handler of the parent's (libuv's,
 // writing to the parent's signal pipe) runs in the child before it resets them.
+// sigprocmask, not pthread_sigmask: on Linux (glibc and musl) both set the calling
+// thread's mask, and pthread_sigmask@GLIBC_2.32 asks more of the system's glibc.
 long Clone3(clone_args* args) {
   sigset_t all, previous;
   sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  sigprocmask(SIG_SETMASK, &all, &previous);
   long pid = syscall(SYS_clone3, args, sizeof(*args));
   int saved = errno;
-  if (pid != 0) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid != 0) sigprocmask(SIG_SETMASK, &previous, nullptr);
   errno = saved;
   return pid;
 }
@@ -114,11 +116,11 @@ long CloneShared(uint64_t flags, const ChildPlan& plan, int* pidfd) {
   alignas(64) char stack[kChildStackSize];
   sigset_t all, previous;
   sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  sigprocmask(SIG_SETMASK, &all, &previous);  // not pthread_sigmask: see Clone3
   long pid = clone(RunSharedChild, stack + sizeof(stack), static_cast<int>(flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD) | SIGCHLD,
                    const_cast<ChildPlan*>(&plan), pidfd, nullptr, nullptr);
   int saved = errno;
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
   errno = saved;
   return pid;
 }

@@ -13,6 +13,7 @@ export type ReexecErrorKind =
   | 'serialization'
   | 'max-buffer'
   | 'protocol'
+  | 'addon-unavailable'
   | 'limit'
   | 'landlock-unavailable'
   /** A layer entry could not be applied, a digest did not match, or maxBytes was reached. */

@@ -4,6 +4,7 @@ export { inject, injectable } from './vendor/inversify.js';
 export { Reexecer, reexecerModule, REEXECER_CONFIG } from './plugins/reexecer.js';
 export type { ReexecResult, ReexecerConfig, ReexecerCreateOptions } from './plugins/reexecer.js';
 export { loadPlugins } from './plugins/load-plugins.js';
+export { SHIPPED_PLUGINS } from './plugins/shipped.js';
 export type { LoadPluginsOptions } from './plugins/load-plugins.js';
 export type { PluginInfo } from './plugins/plugin-registry.js';
 export type { SandboxedPlugin } from './plugins/plugin-action.js';

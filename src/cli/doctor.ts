@@ -94,11 +94,12 @@ async function subidChecks(): Promise<Check[]> {
 }
 
 async function addonCheck(): Promise<Check> {
+  const { loadAddon, ADDON_HINT } = await import('../native/addon.js');
   try {
-    await import('../native/addon.js');
-    return { name: 'native addon', status: 'ok', detail: 'loaded' };
+    const { path } = loadAddon();
+    return { name: 'native addon', status: 'ok', detail: `${process.platform}-${process.arch}: ${path}` };
   } catch (error) {
-    return { name: 'native addon', status: 'fail', detail: (error as Error).message.split('\n')[0]!, fix: 'Rebuild it: npm rebuild reexecer (needs python3, make and g++)' };
+    return { name: 'native addon', status: 'fail', detail: (error as Error).message.split('\n')[0]!, fix: ADDON_HINT };
   }
 }
 

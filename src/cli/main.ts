@@ -1,7 +1,13 @@
 #!/usr/bin/env node
+import module from 'node:module';
+
 import { ReexecError } from '../errors.js';
 import { UsageError } from './args.js';
 import { USAGE } from './usage.js';
+
+// Node >= 22.1 keeps the compiled CLI code between runs (in the system temp dir, never in
+// the package); Node 20 has no such cache.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -20,6 +26,11 @@ export async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE.main}\n`);
     return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-V') {
+    const { packageVersion } = await import('../plugins/shipped.js');
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
   }
   const load = COMMANDS[command];
   if (!load) {

@@ -1,7 +1,6 @@
-import { fileURLToPath } from 'node:url';
+import { SHIPPED_PLUGINS } from '../plugins/shipped.js';
 
-/** The plugins shipped with reexecer (plugins/*.ts, compiled to plugins/dist). */
-export const SHIPPED_PLUGINS = fileURLToPath(new URL('../../plugins/dist', import.meta.url));
+export { SHIPPED_PLUGINS };
 
 export function pluginDirs(given: string[] | undefined): string[] {
   return given?.length ? given : [SHIPPED_PLUGINS];

@@ -10,7 +10,7 @@ Commands:
   manifest   Write reexecer.manifest.json for a plugin directory
   image-unpack  Unpack an image of an OCI image layout into a rootfs dir, rootless
 
-Run 'reexecer <command> --help' for a command's options.`,
+Run 'reexecer <command> --help' for a command's options; 'reexecer --version' prints the version.`,
   list: `Usage: reexecer list [--plugins DIR]... [--json]
 
   --plugins DIR   A plugin directory (repeatable); default: the plugins shipped with reexecer

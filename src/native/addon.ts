@@ -1,4 +1,8 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { ReexecError } from '../errors.js';
+import { errnoName, errnoText } from './errno.js';
 
 /** The compiled addon (native/*.cc); see those files for what each call does. */
 export interface NativeSpawnOptions {
@@ -76,7 +80,95 @@ export function isSyscallError(error: unknown): error is SyscallError {
   return error instanceof Error && typeof (error as Partial<SyscallError>).step === 'string';
 }
 
-export const addon = createRequire(import.meta.url)('../../build/Release/reexecer.node') as Addon;
+/** How to get a working addon, for every message that says it is missing. */
+export const ADDON_HINT =
+  'Rebuild it for this machine: npm rebuild reexecer (with no prebuilt addon for this platform, that compiles it: it needs python3, make, a C++ compiler and the headers of the Node that runs it, which official Node builds ship in <prefix>/include/node).';
+
+// Every entry point sits two directories below the package root (dist/native/addon.js,
+// dist/bundles/*.js, dist/child/runtime.js).
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The addon reports errno as a number; Node names it, whatever the libc. */
+function named(error: unknown): unknown {
+  if (error instanceof Error && typeof (error as Partial<SyscallError>).step === 'string' && typeof (error as Partial<SyscallError>).errno === 'number') {
+    const e = error as SyscallError;
+    e.code = errnoName(e.errno);
+    e.message = `${e.step} failed: ${e.code} (${errnoText(e.errno)})`;
+  }
+  return error;
+}
+
+/** `fn` (a function or a class) with its syscall errors named; calls and `new` pass through. */
+function wrap<F extends object>(fn: F): F {
+  const rethrow = (error: unknown): never => {
+    throw named(error);
+  };
+  return new Proxy(fn, {
+    apply: (target, thisArg, args) => {
+      try {
+        return Reflect.apply(target as (...a: unknown[]) => unknown, thisArg, args);
+      } catch (error) {
+        return rethrow(error);
+      }
+    },
+    construct: (target, args, newTarget) => {
+      try {
+        return Reflect.construct(target as new (...a: unknown[]) => object, args, newTarget);
+      } catch (error) {
+        return rethrow(error);
+      }
+    },
+  });
+}
+
+function load(): { raw: Addon; path: string } {
+  const require = createRequire(import.meta.url);
+  try {
+    // node-gyp-build picks build/Release (a local build) or the prebuild that fits
+    // (prebuilds/<platform>-<arch>/, libc tag).
+    const path = (require('node-gyp-build') as { resolve(dir: string): string }).resolve(PACKAGE_ROOT);
+    return { raw: require(path) as Addon, path };
+  } catch (error) {
+    throw new ReexecError('addon-unavailable', `the reexecer native addon cannot be loaded for ${process.platform}-${process.arch} (Node ${process.version}): ${(error as Error).message.split('\n')[0]}`, { cause: error, hint: ADDON_HINT });
+  }
+}
+
+function withErrnoNames(raw: Addon): Addon {
+  const wrapped = { ...raw } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(raw)) if (typeof value === 'function' && key !== 'ExitWatcher') wrapped[key] = wrap(value as object);
+  // The class's methods are read-only properties: name its errors in a subclass.
+  wrapped.ExitWatcher = class extends raw.ExitWatcher {
+    override kill(signal: number): boolean {
+      try {
+        return super.kill(signal);
+      } catch (error) {
+        throw named(error);
+      }
+    }
+  };
+  return wrapped as unknown as Addon;
+}
+
+// Shared by every copy of this module in the process (the child runtime and the reexecer
+// bundle each hold one): the child's chroot loads the addon, and a plugin's call after the
+// chroot, where node_modules is out of reach, finds it loaded.
+const KEY = Symbol.for('reexecer.native.addon');
+const slot = globalThis as { [KEY]?: { addon: Addon; path: string } };
+
+/** Loads the addon now (throws a ReexecError of kind addon-unavailable when it cannot). */
+export function loadAddon(): { addon: Addon; path: string } {
+  if (!slot[KEY]) {
+    const { raw, path } = load();
+    slot[KEY] = { addon: withErrnoNames(raw), path };
+  }
+  return slot[KEY];
+}
+
+/**
+ * The addon, loaded on first use: importing reexecer (or reexecer/reexec, which never needs
+ * it) works without it, and only a call that needs it reports it missing.
+ */
+export const addon: Addon = new Proxy({} as Addon, { get: (_target, key) => loadAddon().addon[key as keyof Addon] });
 
 export const CLONE_FLAGS = {
   mount: 0x00020000,

@@ -1,32 +1,37 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface PluginFile {
   path: string;
-  size: number;
-  mtimeMs: number;
 }
 
 const SKIPPED_DIRS = new Set(['node_modules', '__tests__', '__mocks__']);
 const TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
 
-/** True when the host runs under a TypeScript loader, so .ts plugin files can be imported. */
-export function typescriptLoaderActive(): boolean {
+/**
+ * How this process can import a .ts file: 'loader' under tsx, ts-node or @swc-node (which
+ * compile decorators), 'strip' with Node's own type stripping (Node 22.18+, or an
+ * --experimental-*-types flag: no decorators, no parameter properties), false when it cannot.
+ */
+export function typescriptSupport(): 'loader' | 'strip' | false {
   const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
-  return /\b(tsx|ts-node|@swc-node|--experimental-strip-types|--experimental-transform-types)\b/.test(flags);
+  if (/(^|[\s=/@])(tsx|ts-node|@swc-node\/register)([\s/]|$)/.test(flags)) return 'loader';
+  return (process.features as { typescript?: string | false }).typescript ? 'strip' : false;
 }
 
-function isPluginFile(name: string, typescript: boolean): boolean {
-  if (TEST_FILE.test(name) || /\.d\.[cm]?ts$/.test(name)) return false;
-  if (/\.(js|mjs|cjs)$/.test(name)) return true;
-  return typescript && /\.(ts|mts|cts)$/.test(name);
+export const isTypeScriptFile = (path: string): boolean => /\.(ts|mts|cts)$/.test(path) && !/\.d\.[cm]?ts$/.test(path);
+
+function isPluginFile(name: string): boolean {
+  if (TEST_FILE.test(name)) return false;
+  return /\.(js|mjs|cjs)$/.test(name) || isTypeScriptFile(name);
 }
 
 /**
  * Candidate plugin files under `dir`, recursively, in a stable order: dotfiles,
- * node_modules and test files are skipped. Sizes and mtimes tell a manifest's staleness.
+ * node_modules, test files and declaration files are skipped; .ts files are candidates
+ * (loadPlugins refuses them where they cannot be imported).
  */
-export function listPluginFiles(dir: string, typescript = typescriptLoaderActive()): PluginFile[] {
+export function listPluginFiles(dir: string): PluginFile[] {
   const found: PluginFile[] = [];
   const walk = (current: string) => {
     const entries = readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -35,9 +40,8 @@ export function listPluginFiles(dir: string, typescript = typescriptLoaderActive
       const path = join(current, entry.name);
       if (entry.isDirectory()) {
         if (!SKIPPED_DIRS.has(entry.name)) walk(path);
-      } else if (entry.isFile() && isPluginFile(entry.name, typescript)) {
-        const stat = statSync(path);
-        found.push({ path, size: stat.size, mtimeMs: stat.mtimeMs });
+      } else if (entry.isFile() && isPluginFile(entry.name)) {
+        found.push({ path });
       }
     }
   };

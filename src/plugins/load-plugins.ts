@@ -1,16 +1,20 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { ReexecError } from '../errors.js';
 import { lookup, registerFrom } from '../sandbox/registry.js';
 import { sandboxedOptions } from './decorator.js';
-import { listPluginFiles, type PluginFile } from './discovery.js';
-import { buildManifest, isFresh, readManifest, writeManifest, type Manifest } from './manifest.js';
-import { pluginInfo, pluginsOf, recordPlugin, type PluginInfo } from './plugin-registry.js';
+import { isTypeScriptFile, listPluginFiles, typescriptSupport, type PluginFile } from './discovery.js';
+import { isFresh, readManifest, type Manifest } from './manifest.js';
+import { pluginInfo, pluginsOf, recordPlugin, recordPluginDir, type PluginInfo } from './plugin-registry.js';
 
 export interface LoadPluginsOptions {
-  /** 'auto' (default): use a fresh manifest, rebuild a stale one; 'ignore': always import. */
+  /**
+   * 'auto' (default): use a fresh manifest; with a stale or no manifest, import the
+   * directory (the manifest on disk is left as it is: `reexecer manifest <dir>` writes it);
+   * 'ignore': always import.
+   */
   manifest?: 'auto' | 'ignore';
   /**
    * How long one plugin file's import may take, in ms (default DEFAULT_IMPORT_TIMEOUT_MS,
@@ -59,6 +63,20 @@ export function checkDir(dir: string): string {
   return absolute;
 }
 
+const TS_WAYS =
+  'compile them with tsc and load the output directory, or run the host under tsx (node --import tsx host.js; plugins then need an explicit @inject(TOKEN) on every constructor parameter).';
+const TS_HINT = `Node's own type stripping cannot run decorators or parameter properties: ${TS_WAYS}`;
+
+/** .ts files where nothing can import them are refused, never skipped in silence. */
+export function checkTypeScript(dir: string, files: readonly PluginFile[]): void {
+  const ts = files.filter((f) => isTypeScriptFile(f.path));
+  if (ts.length === 0 || typescriptSupport() !== false) return;
+  const names = ts.slice(0, 3).map((f) => relative(dir, f.path)).join(', ') + (ts.length > 3 ? ', ...' : '');
+  throw new ReexecError('invalid-options', `plugin directory ${dir} holds TypeScript files (${names}) that Node ${process.version} cannot import`, {
+    hint: `Either ${TS_WAYS}`,
+  });
+}
+
 async function importFile(file: PluginFile, timeoutMs: number): Promise<PluginInfo[]> {
   const url = pathToFileURL(file.path).href;
   let exports: Record<string, unknown>;
@@ -67,7 +85,8 @@ async function importFile(file: PluginFile, timeoutMs: number): Promise<PluginIn
   } catch (error) {
     if (error instanceof ReexecError) throw error;
     const message = (error as Error)?.message ?? String(error);
-    throw new ReexecError('invalid-options', `plugin file ${file.path} failed to load: ${message}`, { cause: error });
+    const hint = isTypeScriptFile(file.path) && typescriptSupport() === 'strip' ? TS_HINT : undefined;
+    throw new ReexecError('invalid-options', `plugin file ${file.path} failed to load: ${message}`, { cause: error, hint });
   }
   for (const [name, value] of Object.entries(exports)) {
     const options = sandboxedOptions(value);
@@ -105,8 +124,8 @@ export async function importPluginDir(dir: string, files: readonly PluginFile[] 
 
 /**
  * Finds and registers the @Sandboxed classes of each directory. A fresh manifest registers
- * them without importing any plugin here (the child imports the one it runs); a stale one
- * is rebuilt; without one every file is imported. Errors name the file.
+ * them without importing any plugin here (the child imports the one it runs); with a stale
+ * one or none, every file is imported (in memory: nothing is written). Errors name the file.
  */
 export async function loadPlugins(dirs: readonly string[] | string, options: LoadPluginsOptions = {}): Promise<PluginInfo[]> {
   const timeoutMs = importTimeout(options);
@@ -114,20 +133,15 @@ export async function loadPlugins(dirs: readonly string[] | string, options: Loa
   for (const dir of typeof dirs === 'string' ? [dirs] : dirs) {
     const absolute = checkDir(dir);
     const files = listPluginFiles(absolute);
+    checkTypeScript(absolute, files);
+    recordPluginDir(absolute);
     const manifest = options.manifest === 'ignore' ? undefined : readManifest(absolute);
     if (manifest && isFresh(manifest, absolute, files)) {
       loaded.push(...registerFromManifest(absolute, manifest));
       continue;
     }
-    const plugins = await importPluginDir(absolute, files, timeoutMs);
-    if (manifest) {
-      try {
-        writeManifest(absolute, buildManifest(absolute, files, plugins));
-      } catch {
-        // a read-only plugin directory: the scan stands in for the manifest this time
-      }
-    }
-    loaded.push(...plugins);
+    // Nothing is written here: the directory may be an installed package's.
+    loaded.push(...(await importPluginDir(absolute, files, timeoutMs)));
   }
   return loaded;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -5,15 +6,24 @@ import { fileURLToPath } from 'node:url';
 import type { PluginFile } from './discovery.js';
 import type { SandboxedOptions } from './options.js';
 import type { PluginInfo } from './plugin-registry.js';
+import { isShippedDir, packageVersion } from './shipped.js';
 
 export const MANIFEST_FILE = 'reexecer.manifest.json';
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** Like oclif's manifest: what the plugins of a directory are, without importing them. */
 export interface Manifest {
   format: typeof FORMAT;
-  /** Candidate files (relative paths) with size and mtime: any change makes the manifest stale. */
-  files: { path: string; size: number; mtimeMs: number }[];
+  /**
+   * In the shipped plugins' manifest: the reexecer version it was built for, which alone
+   * decides its freshness (an installed package's files are what was packed).
+   */
+  version?: string;
+  /**
+   * Candidate files (relative paths) with a hash of their content: a changed, added or
+   * removed file makes the manifest stale; a copy, an install or a touch does not.
+   */
+  files: { path: string; sha256: string }[];
   plugins: { id: string; file: string; exportName?: string; className: string; options: SandboxedOptions }[];
 }
 
@@ -26,17 +36,19 @@ export function readManifest(dir: string): Manifest | undefined {
   }
 }
 
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
 export function manifestFiles(dir: string, files: readonly PluginFile[]): Manifest['files'] {
-  return files.map((f) => ({ path: relative(dir, f.path), size: f.size, mtimeMs: f.mtimeMs }));
+  return files.map((f) => ({ path: relative(dir, f.path), sha256: sha256(f.path) }));
 }
 
 export function isFresh(manifest: Manifest, dir: string, files: readonly PluginFile[]): boolean {
-  const current = manifestFiles(dir, files);
+  if (manifest.version !== undefined && isShippedDir(dir)) return manifest.version === packageVersion();
   return (
-    current.length === manifest.files.length &&
-    current.every((f, i) => {
+    files.length === manifest.files.length &&
+    files.every((f, i) => {
       const m = manifest.files[i]!;
-      return m.path === f.path && m.size === f.size && m.mtimeMs === f.mtimeMs;
+      return m.path === relative(dir, f.path) && m.sha256 === sha256(f.path);
     })
   );
 }
@@ -53,6 +65,7 @@ export function writeManifest(dir: string, manifest: Manifest): string {
 export function buildManifest(dir: string, files: readonly PluginFile[], plugins: readonly PluginInfo[]): Manifest {
   return {
     format: FORMAT,
+    ...(isShippedDir(dir) ? { version: packageVersion() } : {}),
     files: manifestFiles(dir, files),
     plugins: plugins.map((p) => ({
       id: p.id,

@@ -41,3 +41,15 @@ export function pluginInfo(id: string): PluginInfo | undefined {
 export function allPlugins(): PluginInfo[] {
   return [...plugins.values()];
 }
+
+// The plugin directories loaded in this process, for the hint of an unregistered id.
+const DIRS = Symbol.for('reexecer.plugins.dirs');
+const dirs: Set<string> = ((globalThis as Record<symbol, unknown>)[DIRS] as Set<string>) ?? ((globalThis as Record<symbol, unknown>)[DIRS] = new Set<string>());
+
+export function recordPluginDir(dir: string): void {
+  dirs.add(dir);
+}
+
+export function pluginDirsLoaded(): string[] {
+  return [...dirs];
+}

@@ -13,7 +13,7 @@ import { validateOptions } from '../options/validate.js';
 import { ContainerModule, inject, injectable } from '../vendor/inversify.js';
 import { toRunSpec, type PluginCallSpec } from './call-spec.js';
 import { loadPlugins } from './load-plugins.js';
-import { allPlugins, pluginInfo, type PluginInfo } from './plugin-registry.js';
+import { allPlugins, pluginDirsLoaded, pluginInfo, type PluginInfo } from './plugin-registry.js';
 
 export interface ReexecResult<T = unknown> {
   /** What run() returned, through the v8 serializer. */
@@ -60,6 +60,14 @@ export const REEXECER_CONFIG = Symbol.for('reexecer.REEXECER_CONFIG');
 async function defaultLogger(): Promise<Logger> {
   const { pino } = await import('pino');
   return pino({ name: 'reexecer' });
+}
+
+function unregisteredHint(known: string[]): string {
+  if (known.length) return `Registered plugins: ${known.join(', ')}.`;
+  const dirs = pluginDirsLoaded();
+  return dirs.length
+    ? `No plugin is registered: the plugin directories loaded (${dirs.join(', ')}) declare no @Sandboxed class.`
+    : 'No plugin is registered: load a plugin directory first (Reexecer.create({ plugins: [dir] })).';
 }
 
 /** The pools for config.prewarm, each in its plugin's declared environment (with no call's additions). */
@@ -122,7 +130,7 @@ export class Reexecer {
     if (!plugin || !registration) {
       const known = allPlugins().map((p) => p.id);
       throw new ReexecError('unregistered', `unregistered command: ${id}`, {
-        hint: known.length ? `Registered plugins: ${known.join(', ')}.` : 'No plugin is registered: load a plugin directory first (Reexecer.create({ plugins: [dir] })).',
+        hint: unregisteredHint(known),
       });
     }
     const runSpec = await toRunSpec(plugin.options, spec, this.config);

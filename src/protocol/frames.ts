@@ -41,9 +41,15 @@ export class FrameTooLargeError extends Error {
 /**
  * Calls `onMessage` for every complete frame read from `socket`. Chunks are kept as they
  * come and joined once per frame (linear in its size); a frame announced larger than
- * `maxFrame` is refused before its body is read.
+ * `maxFrame` is refused before its body is read. A function is asked at each header: a
+ * prewarmed child's cap is known only once it is given its call.
  */
-export function readFrames(socket: Socket, onMessage: (message: unknown) => void, onError: (error: Error) => void, maxFrame = MAX_FRAME): void {
+export function readFrames(
+  socket: Socket,
+  onMessage: (message: unknown) => void,
+  onError: (error: Error) => void,
+  maxFrame: number | (() => number) = MAX_FRAME,
+): void {
   let chunks: Buffer[] = [];
   let buffered = 0;
   const take = (length: number): Buffer => {
@@ -60,9 +66,10 @@ export function readFrames(socket: Socket, onMessage: (message: unknown) => void
       if (size < 0) {
         if (buffered < 4) return;
         size = take(4).readUInt32BE(0);
-        if (size === 0 || size > Math.min(maxFrame, MAX_FRAME) + 1) {
+        const limit = Math.min(typeof maxFrame === 'function' ? maxFrame() : maxFrame, MAX_FRAME);
+        if (size === 0 || size > limit + 1) {
           socket.destroy();
-          onError(size === 0 ? new Error('control frame of 0 bytes is not a message') : new FrameTooLargeError(size - 1, maxFrame));
+          onError(size === 0 ? new Error('control frame of 0 bytes is not a message') : new FrameTooLargeError(size - 1, limit));
           return;
         }
       }

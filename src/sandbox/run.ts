@@ -141,7 +141,7 @@ export interface Serving {
   log: Socket;
   result: Promise<ResultMessage | undefined>;
   exited: Promise<ChildExit>;
-  /** A result frame over maxBuffer, told by readResult (a prewarmed child's is read without this cap). */
+  /** A result frame over maxBuffer, told by the frame reader. */
   overflow?: () => MaxBufferError | undefined;
   /** Drops the call's timeout and signal listener once the run is decided before the exit. */
   endDeadline(): void;
@@ -187,7 +187,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
   if (warm) {
     let serving: Serving;
     try {
-      serving = warm.serve(job, files.fds, spec);
+      serving = warm.serve(job, files.fds, spec, maxBuffer);
     } finally {
       files.close();
     }

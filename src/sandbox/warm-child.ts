@@ -4,9 +4,9 @@ import { Socket } from 'node:net';
 import { ReexecError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { spawnWith, type ChildExit, type SandboxedChild } from '../native/spawn.js';
-import { encodeFrame, readFrames } from '../protocol/frames.js';
+import { encodeFrame, FrameTooLargeError, MAX_FRAME, readFrames } from '../protocol/frames.js';
 import { PREWARM_FLAG, type JobMessage, type ReadyMessage, type ResultMessage } from '../protocol/messages.js';
-import { collect } from './collect.js';
+import { collect, MaxBufferError } from './collect.js';
 import { deadline } from './deadline.js';
 import type { Environment } from './environment.js';
 import { failure } from './failure.js';
@@ -26,6 +26,9 @@ export class WarmChild {
   private readonly result: Promise<ResultMessage | undefined>;
   /** Resolves once the child reported ready; rejects with why it did not. */
   readonly ready: Promise<void>;
+  /** The call's maxBuffer once it has one: its result frame may not be larger. */
+  private resultCap = MAX_FRAME;
+  private overflow: MaxBufferError | undefined;
 
   private constructor(
     readonly child: SandboxedChild,
@@ -49,7 +52,14 @@ export class WarmChild {
         if (frames++ === 0) onFirst((first = message as ReadyMessage | ResultMessage));
         else last = message as ResultMessage;
       },
-      () => control.destroy(),
+      (error) => {
+        if (error instanceof FrameTooLargeError && frames > 0) {
+          this.overflow ??= new MaxBufferError('result', this.resultCap);
+          child.kill('SIGKILL');
+        }
+        control.destroy();
+      },
+      () => this.resultCap,
     );
     this.ready = firstFrame.then(async (message) => {
       if (message?.type === 'ready') return;
@@ -103,7 +113,8 @@ export class WarmChild {
   }
 
   /** Hands the child its call: the files as fds, then the job; stdin is the caller's to feed. */
-  serve(job: JobMessage, fds: readonly number[], spec: { signal?: AbortSignal; timeoutMs?: number }): Serving {
+  serve(job: JobMessage, fds: readonly number[], spec: { signal?: AbortSignal; timeoutMs?: number }, maxBuffer: number): Serving {
+    this.resultCap = maxBuffer;
     this.child.ref();
     this.control.ref();
     try {
@@ -115,6 +126,6 @@ export class WarmChild {
       this.child.kill('SIGKILL');
     }
     const { exited, end } = deadline(this.child, spec);
-    return { child: this.child, control: this.control, log: this.log, result: this.result, exited, endDeadline: end };
+    return { child: this.child, control: this.control, log: this.log, result: this.result, exited, endDeadline: end, overflow: () => this.overflow };
   }
 }

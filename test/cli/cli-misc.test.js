@@ -120,7 +120,7 @@ test('doctor: every check on a line of its own, exit 0 on this machine', async (
   t.is(r.code, 0, r.stdout + r.stderr);
   for (const name of CHECKS) t.regex(r.stdout, new RegExp(`^(ok {2}|warn|FAIL) {2}${name.replace(/[.+()/]/g, '\\$&')}: `, 'm'), name);
   t.regex(r.stdout, new RegExp(`^ok {4}Node\\.js: ${process.version.replace(/\./g, '\\.')}$`, 'm'));
-  t.regex(r.stdout, /^ok {4}native addon: loaded$/m);
+  t.regex(r.stdout, /^ok {4}native addon: linux-x64: \/\S+\/reexecer(\.glibc)?\.node$/m);
   t.regex(r.stdout, /^ok {4}sandbox probe \(user\+mount\+uts namespaces\): /m);
   t.regex(r.stdout, /^ok {4}newuidmap: \S+\/newuidmap, setuid root$/m);
   t.notRegex(r.stdout, /^FAIL/m);
@@ -209,4 +209,13 @@ test('manifest with a directory that does not exist → a message, not a stack t
   const r = await cli(['manifest', '/nonexistent/reexecer-manifest-dir']);
   t.is(r.code, 1);
   t.notRegex(r.stderr, /\n\s+at /);
+});
+
+test('reexecer --version (and -V) prints the package version, exit 0', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  for (const flag of ['--version', '-V']) {
+    const r = await cli([flag]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout, `${version}\n`);
+  }
 });

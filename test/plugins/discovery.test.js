@@ -4,8 +4,8 @@
 // `*.test.js` file added (ava would take one in the repository for a test of its own):
 // every file that must be skipped would register a "skip-*" id and leave a mark in
 // globalThis.__reexecerImported.
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import test from 'ava';
@@ -19,6 +19,8 @@ const parent = tempDir('reexecer-tree-');
 const TREE = join(parent, 'tree');
 cpSync(join(HERE, 'tree'), TREE, { recursive: true });
 symlinkSync(ROOT, join(TREE, 'node_modules/reexecer')); // `reexecer` resolves from the copy
+// tree/plugin.ts (not valid TypeScript) is for the refusal below: this host has no loader.
+renameSync(join(TREE, 'plugin.ts'), join(parent, 'plugin.ts'));
 mkdirSync(join(TREE, 'tests'));
 writeFileSync(
   join(TREE, 'tests/thing.test.js'),
@@ -62,11 +64,23 @@ test('node_modules, dotfiles, dot directories, __tests__ and test files are not 
   }
 });
 
-test('modules without a decorated class are imported and ignored; .ts and .d.ts are skipped without a TypeScript loader', (t) => {
+test('modules without a decorated class are imported and ignored; .d.ts files are not candidates', (t) => {
   t.true(imported().includes(url('no-plugin.js')));
   t.true(imported().includes(url('sub/deeper/plain.cjs')));
-  // tree/plugin.ts is not even valid TypeScript: importing it would have failed the load.
   t.false(loaded.some((p) => p.module.endsWith('.ts')));
+});
+
+test('a .ts file where Node cannot import it: the directory is refused with what to do, not skipped', async (t) => {
+  // Node 20 has no type stripping; 22.18+ strips types but cannot run this file either.
+  const dir = join(tempDir('reexecer-tree-ts-'), 'plugins');
+  t.teardown(() => removeDir(dirname(dir)));
+  mkdirSync(dir);
+  cpSync(join(parent, 'plugin.ts'), join(dir, 'plugin.ts'));
+  const error = await t.throwsAsync(loadPlugins([dir], { manifest: 'ignore' }), { instanceOf: ReexecError });
+  t.is(error.kind, 'invalid-options');
+  t.regex(error.message, /plugin\.ts/);
+  t.regex(error.hint, /tsx/);
+  t.regex(error.hint, /tsc/);
 });
 
 test('files are imported in a stable, sorted order', (t) => {

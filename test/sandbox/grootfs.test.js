@@ -9,6 +9,16 @@ const USERS = ['root', 'nobody'];
 
 // NODE_OPTIONS is passed on by design (it may name the loader the registering module needs).
 const nodeOptions = (parent) => (parent.nodeOptions === undefined ? {} : { NODE_OPTIONS: parent.nodeOptions });
+const [major, minor] = process.versions.node.split('.').map(Number);
+const COMPILE_CACHE = major > 22 || (major === 22 && minor >= 1); // src/sandbox/compile-cache.ts
+
+/** The child's env without reexecer's own NODE_COMPILE_CACHE, checked to be there only where Node has one. */
+function withoutCompileCache(t, env) {
+  const { NODE_COMPILE_CACHE, ...rest } = env;
+  if (COMPILE_CACHE) t.regex(NODE_COMPILE_CACHE ?? '', /\/reexecer-\d+$/, 'Node >= 22.1: the compile cache dir reexecer gives its children');
+  else t.is(NODE_COMPILE_CACHE, undefined);
+  return rest;
+}
 
 for (const as of USERS) {
   const uid = as === 'root' ? 0 : 65534;
@@ -27,13 +37,13 @@ for (const as of USERS) {
     t.not(child.pid, parent.pid);
     t.deepEqual(child.args, ['one', 'two words', '']);
     t.is(child.uid, uid, 'without cloneUserns the child keeps the caller ids');
-    t.deepEqual(child.env, nodeOptions(parent), "nothing of the parent's environment reaches the child");
+    t.deepEqual(withoutCompileCache(t, child.env), nodeOptions(parent), "nothing of the parent's environment reaches the child");
   });
 
   test(`${as}: env adds exactly the variables asked for`, async (t) => {
     const r = await scenario(as, 'env', { env: { FOO: 'bar', EMPTY: '' } });
     t.true(r.parentEnv.includes('PATH'), 'the parent does have an environment');
-    t.deepEqual(r.childEnv, { ...nodeOptions(r.parent), FOO: 'bar', EMPTY: '' });
+    t.deepEqual(withoutCompileCache(t, r.childEnv), { ...nodeOptions(r.parent), FOO: 'bar', EMPTY: '' });
   });
 
   test(`${as}: preserves the cwd`, async (t) => {

@@ -41,6 +41,14 @@ for (const as of ['root', 'nobody']) {
     t.deepEqual(r.leftChildren, []);
   });
 
+  test(`${as}: a prewarmed child's result frame over maxBuffer is max-buffer too`, async (t) => {
+    const r = await runScenario('bigFrameWarm', { mib: 64, maxMib: 4 }, { as });
+    t.is(r.idle.length, 1); // the call took the one idle child, which is gone after it
+    t.deepEqual(r.idleAlive, []);
+    t.like(r.error, { isReexecError: true, kind: 'max-buffer' });
+    t.regex(r.error.message, /result exceeded maxBuffer \(4194304 bytes\)/);
+  });
+
   test(`${as}: a 40 MiB log line without a newline keeps 4 MiB and warns how much was dropped`, async (t) => {
     const r = await runScenario('longLogLine', { mib: 40 }, { as });
     t.is(r.error, undefined);
