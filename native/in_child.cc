@@ -22,6 +22,19 @@ std::string PathArgument(const Napi::CallbackInfo& info, const char* usage) {
   return info[0].As<Napi::String>().Utf8Value();
 }
 
+void Check(Napi::Env env, long result, const char* step) {
+  if (result < 0) throw SyscallError(env, step, errno);
+}
+
+Napi::Value FdPair(Napi::Env env, const int fds[2]) {
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, fds[0]));
+  result.Set(1u, Napi::Number::New(env, fds[1]));
+  return result;
+}
+
+}  // namespace
+
 // Every child of spawn() is armed to die with its parent (PR_SET_PDEATHSIG, SIGKILL) between
 // clone and exec, and that survives the exec of a program without file capabilities; a
 // fork clears it. So a process without it is the host (or something it forked), where
@@ -35,19 +48,6 @@ void RefuseOutsideSandbox(Napi::Env env, const char* op) {
   error.Set("step", Napi::String::New(env, op));
   throw error;
 }
-
-void Check(Napi::Env env, long result, const char* step) {
-  if (result < 0) throw SyscallError(env, step, errno);
-}
-
-Napi::Value FdPair(Napi::Env env, const int fds[2]) {
-  Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, Napi::Number::New(env, fds[0]));
-  result.Set(1u, Napi::Number::New(env, fds[1]));
-  return result;
-}
-
-}  // namespace
 
 Napi::Value Chroot(const Napi::CallbackInfo& info) {
   RefuseOutsideSandbox(info.Env(), "chroot");

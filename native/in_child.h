@@ -15,4 +15,7 @@ Napi::Value Pipe(const Napi::CallbackInfo& info);
 Napi::Value SocketPair(const Napi::CallbackInfo& info);
 Napi::Value Close(const Napi::CallbackInfo& info);
 
+// Throws (code EOUTSIDESANDBOX) unless this process is a child spawn() started.
+void RefuseOutsideSandbox(Napi::Env env, const char* op);
+
 }  // namespace reexecer

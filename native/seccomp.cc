@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "in_child.h"
 
 namespace reexecer {
 namespace {
@@ -190,6 +191,7 @@ std::vector<sock_filter> BuildFilter() {
 // sets it on every thread) because the filter cannot be had without it.
 Napi::Value InstallSeccomp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  RefuseOutsideSandbox(env, "installSeccomp");  // the host would filter itself
   std::vector<sock_filter> filter = BuildFilter();
   if (filter.empty()) throw SyscallError(env, "seccomp-build", E2BIG);
   sock_fprog program{static_cast<unsigned short>(filter.size()), filter.data()};

@@ -33,9 +33,9 @@ for (const as of ['root', 'nobody']) {
     });
   }
 
-  test(`${as}: chroot, pivotRoot, sethostname and mountProc refuse to act on the host`, async (t) => {
+  test(`${as}: chroot, pivotRoot, sethostname, mountProc and installSeccomp refuse to act on the host`, async (t) => {
     const r = await runScenario('inChildOutsideSandbox', {}, { as });
-    for (const op of ['chroot', 'pivotRoot', 'sethostname', 'mountProc']) {
+    for (const op of ['chroot', 'pivotRoot', 'sethostname', 'mountProc', 'installSeccomp']) {
       t.like(r.attempts[op], { isReexecError: true, kind: 'outside-sandbox' }, op);
       t.regex(r.attempts[op].message, new RegExp(`${op}: refused outside a sandboxed child`), op);
     }
@@ -43,6 +43,7 @@ for (const as of ['root', 'nobody']) {
     t.true(r.mountsUnchanged, 'pivotRoot made no mount private');
     t.true(r.hostnameUnchanged);
     t.true(r.procEmpty);
+    t.true(r.unfiltered, 'no seccomp filter on the host');
   });
 
   for (const how of ['timeout', 'abort']) {
