@@ -5,9 +5,16 @@ import type { ChildExit } from '../native/spawn.js';
 import type { ResultMessage } from '../protocol/messages.js';
 
 // What each limit looks like when it stops a Node child: a signal from the kernel, an
-// errno the plugin let escape, or V8's own report of an exhausted heap on stderr.
-const V8_OUT_OF_MEMORY = /JavaScript heap out of memory|Fatal process out of memory|Reached heap limit|Array buffer allocation failed|Cannot allocate memory/;
-const ERRNO_LIMITS: Record<string, keyof Limits> = { EFBIG: 'fileSizeBytes', EMFILE: 'openFiles', EAGAIN: 'processes', ENOMEM: 'memoryBytes' };
+// errno (or Node's code) the plugin let escape, or V8's own report of an exhausted heap on
+// stderr. Node 26 throws a failed Buffer allocation as ERR_MEMORY_ALLOCATION_FAILED.
+const V8_OUT_OF_MEMORY = /JavaScript heap out of memory|Fatal process out of memory|Reached heap limit|Array buffer allocation failed|Cannot allocate memory|Failed to allocate memory/;
+const ERRNO_LIMITS: Record<string, keyof Limits> = {
+  EFBIG: 'fileSizeBytes',
+  EMFILE: 'openFiles',
+  EAGAIN: 'processes',
+  ENOMEM: 'memoryBytes',
+  ERR_MEMORY_ALLOCATION_FAILED: 'memoryBytes',
+};
 
 /** Which of the child's limits stopped it, if one did. */
 export function limitHit(limits: Limits | undefined, exit: ChildExit, result: ResultMessage | undefined, stderr: string): LimitName | undefined {
