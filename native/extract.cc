@@ -533,6 +533,15 @@ class Extractor {
     if (errno != EISDIR && errno != EPERM) return errno;
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno;
+    int err = ForEachEntry(fd, [this](int dir, const dirent* de) { return RemoveAt(dir, de->d_name); });
+    if (err) return err;
+    return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 ? 0 : errno;
+  }
+
+  // Calls fn(dirfd, entry) for each entry of the directory `fd` (which it takes over) but
+  // "." and "..", until fn returns an errno; returns that, or 0.
+  template <typename Fn>
+  static int ForEachEntry(int fd, Fn fn) {
     DIR* d = fdopendir(fd);
     if (!d) {
       int err = errno;
@@ -542,11 +551,10 @@ class Extractor {
     int err = 0;
     while (struct dirent* de = readdir(d)) {
       if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-      if ((err = RemoveAt(::dirfd(d), de->d_name))) break;
+      if ((err = fn(::dirfd(d), de))) break;
     }
     closedir(d);
-    if (err) return err;
-    return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 ? 0 : errno;
+    return err;
   }
 
   // Makes room for a new entry at parent/base: removes what is there unless it is a
@@ -837,29 +845,13 @@ class Extractor {
   // Empties `dir` (an fd it owns) of what lower layers put there: entries of this layer stay,
   // and inside its directories only what lower layers left is removed.
   int Opaque(int fd, const std::string& dir) {
-    DIR* d = fdopendir(fd);
-    if (!d) {
-      int err = errno;
-      close(fd);
-      return err;
-    }
-    int err = 0;
-    while (struct dirent* de = readdir(d)) {
-      if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    return ForEachEntry(fd, [this, &dir](int parent, const dirent* de) {
       std::string path = dir.empty() ? std::string(de->d_name) : dir + "/" + de->d_name;
-      if (!layerPaths_.count(path)) {
-        if ((err = RemoveAt(::dirfd(d), de->d_name))) break;
-      } else if (de->d_type == DT_DIR) {
-        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0) {
-          err = errno;
-          break;
-        }
-        if ((err = Opaque(sub, path))) break;
-      }
-    }
-    closedir(d);
-    return err;
+      if (!layerPaths_.count(path)) return RemoveAt(parent, de->d_name);
+      if (de->d_type != DT_DIR) return 0;
+      int sub = openat(parent, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      return sub < 0 ? errno : Opaque(sub, path);
+    });
   }
 
   int root_;
