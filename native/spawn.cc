@@ -1,6 +1,7 @@
 // clone with CLONE_VM, CLONE_PIDFD and the requested namespaces (clone3 without CLONE_VM for
-// a PID namespace's init). The child runs RunChild; the parent returns the pidfd, the write end of the "maps are written" pipe and the read end
-// of the error pipe, and leaves the rest (maps, waiting, reaping) to JS and ExitWatcher.
+// a PID namespace's init). The child runs RunChild; the parent returns the pidfd, the
+// write end of the "maps are written" pipe and the read end of the error pipe, and leaves
+// the rest (maps, waiting, reaping) to JS and ExitWatcher.
 #include "spawn.h"
 
 #include <errno.h>
