@@ -25,6 +25,9 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      # Every symbol bound at load: a lazy binding resolved in a spawned child (which shares
+      # the host's memory and TLS until its exec) would run the dynamic linker there.
+      "ldflags": ["-Wl,-z,now"],
       "conditions": [
         ["reexecer_werror=='true'", { "cflags_cc": ["-Werror"] }]
       ]

@@ -22,7 +22,18 @@ namespace reexecer {
 namespace {
 
 constexpr int kFailureExit = 127;
-constexpr long kSigsetBytes = 8;  // the kernel's sigset_t on x86_64 and arm64
+constexpr long kSigsetBytes = _NSIG / 8;  // the kernel's sigset_t (libc's _NSIG is the kernel's + 1)
+constexpr int kSigsetWords = static_cast<int>((kSigsetBytes + sizeof(unsigned long) - 1) / sizeof(unsigned long));
+
+struct KernelSigset {
+  unsigned long words[kSigsetWords];
+};
+constexpr KernelSigset kNoSignals{};
+KernelSigset AllSignals() {
+  KernelSigset all;
+  for (auto& w : all.words) w = ~0UL;
+  return all;
+}
 
 // What the child itself changes, on its own stack.
 struct ChildState {
@@ -126,29 +137,22 @@ void CloseOthers(const ChildState& state) {
   CloseRange(state, state.error_fd + 1, ~0U);
 }
 
-// The kernel's struct sigaction (asm-generic layout, also x86_64's); all zero is SIG_DFL.
-struct KernelSigaction {
-  unsigned long handler;
-  unsigned long flags;
-  unsigned long restorer;
-  unsigned long mask;
-};
-
-void SetSignalMask(const ChildState& state, unsigned long mask) {
+void SetSignalMask(const ChildState& state, const KernelSigset& mask) {
   Check(state, RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&mask), 0, kSigsetBytes), "sigprocmask");
 }
 
 // Node ignores SIGPIPE and libuv installs handlers; ignored dispositions survive exec.
 // The child has its own copy of the handler table (no CLONE_SIGHAND), and every signal
 // stays blocked until here, so no handler of the parent ever runs on the child's stack.
+// All zero is the kernel's struct sigaction with SIG_DFL, no flags and an empty mask,
+// whatever the arch's field order; the buffer is larger than any arch's struct.
 void ResetSignals(const ChildState& state) {
-  KernelSigaction dfl{};
-  for (int sig = 1; sig <= 64; ++sig) {
+  const unsigned long dfl[4 + kSigsetWords] = {};
+  for (int sig = 1; sig < _NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    long rc = RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, kSigsetBytes);
-    if (rc != -EINVAL) Check(state, rc, "sigaction");
+    Check(state, RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(dfl), 0, kSigsetBytes), "sigaction");
   }
-  SetSignalMask(state, 0);
+  SetSignalMask(state, kNoSignals);
 }
 
 // pid 1 of a new PID namespace: Node reaps only the children it spawned, so orphans that
@@ -166,7 +170,7 @@ void ResetSignals(const ChildState& state) {
     if (RawFailed(RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&limit)))) Exit(kFailureExit);
     for (rlim_t fd = 0; fd < limit.rlim_cur; ++fd) Close(static_cast<long>(fd));
   }
-  unsigned long all = ~0UL;
+  const KernelSigset all = AllSignals();
   for (;;) {
     siginfo_t info;
     long sig = RawSyscall(SYS_rt_sigtimedwait, reinterpret_cast<long>(&all), reinterpret_cast<long>(&info), 0, kSigsetBytes);
@@ -184,13 +188,13 @@ void ResetSignals(const ChildState& state) {
 
 // Forks the program off the init; returns in the program, never in the init.
 void ForkFromInit(const ChildState& state) {
-  SetSignalMask(state, ~0UL);
+  SetSignalMask(state, AllSignals());
   long program = Check(state, RawSyscall(SYS_clone, SIGCHLD, 0, 0, 0, 0), "fork-init");
   if (program != 0) RunInit(static_cast<pid_t>(program));
   // The parent-death signal is not inherited: the program dies with its init.
   Check(state, RawSyscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL), "prctl-pdeathsig");
   if (RawSyscall(SYS_getppid) != 1) Exit(kFailureExit);
-  SetSignalMask(state, 0);
+  SetSignalMask(state, kNoSignals);
 }
 
 long Length(const char* text) {

@@ -120,8 +120,8 @@ void ExitWatcher::Reap() {
   do rc = syscall(SYS_waitid, P_PIDFD, watch_->pidfd, &child, WEXITED | WNOHANG, &usage);
   while (rc < 0 && errno == EINTR);
   if (rc == 0 && child.si_pid == 0) return;  // woken without an exit: keep watching
-  ReleaseFinishedSpawns();
   int wait_errno = errno;
+  ReleaseFinishedSpawns();
   Release();
 
   Napi::Env env = Env();

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,11 +67,19 @@ class Pipe {
   }
 };
 
+// The shared clone needs raw_syscall.h's calls, and glibc's clone(): musl's refuses
+// CLONE_CHILD_CLEARTID (since 1.2.5), which tells when the child is gone.
+#if defined(__GLIBC__)
+constexpr bool kSharedClone = kHasRawSyscall;
+#else
+constexpr bool kSharedClone = false;
+#endif
+
 constexpr size_t kChildStackSize = 64 * 1024;
 constexpr size_t kGuardSize = 4096;
 
 // Everything the child reads until its exec. A child that shares the parent's memory reads
-// it while the parent goes on, so the request outlives Spawn: it waits in g_running until
+// it while the parent goes on, so the request outlives Spawn: it waits in g_shared until
 // the kernel has cleared `child_tid` (CLONE_CHILD_CLEARTID), which it does when the child
 // execs or exits, as the child lets go of the parent's memory.
 struct SpawnRequest {
@@ -91,8 +100,56 @@ struct SpawnRequest {
   bool Released() const { return child_tid.load(std::memory_order_acquire) == 0; }
 };
 
-std::mutex g_running_mutex;
-std::vector<std::unique_ptr<SpawnRequest>> g_running;
+// The requests of children that share the host's memory and may still read it. Also the
+// host's dumpable flag: a child that changes its ids (commit_creds) clears it on the mm it
+// shares, which is the host's. That must hold while the child shares it (a dumpable mm
+// could be ptraced by the child's new uid, and the host's memory with it), and is put back
+// once no such child is left: core dumps and /proc ownership of the host depend on it.
+class SharedChildren {
+ public:
+  // Before the clone of a child that takes ids (setresuid/setresgid).
+  void ExpectIdChange() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (id_changing_++ == 0) dumpable_ = static_cast<int>(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+  }
+  void CloneFailed(bool takes_ids) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (takes_ids) DropIdChange();
+  }
+  void Add(std::unique_ptr<SpawnRequest> request) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+      list_.push_back(request.get());
+    } catch (...) {
+      request.release();  // the child reads it: leaked, never freed under it
+      throw;
+    }
+    request.release();
+  }
+  void ReleaseFinished() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto finished = std::stable_partition(list_.begin(), list_.end(), [](const SpawnRequest* r) { return !r->Released(); });
+    for (auto it = finished; it != list_.end(); ++it) {
+      if ((*it)->plan.set_ids) DropIdChange();
+      delete *it;
+    }
+    list_.erase(finished, list_.end());
+  }
+
+ private:
+  void DropIdChange() {
+    if (--id_changing_ > 0 || (dumpable_ != 0 && dumpable_ != 1)) return;  // 2 (suid_dumpable) cannot be set
+    if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable_) prctl(PR_SET_DUMPABLE, dumpable_, 0, 0, 0);
+  }
+
+  std::mutex mutex_;
+  std::vector<SpawnRequest*> list_;
+  int id_changing_ = 0;
+  int dumpable_ = -1;
+};
+
+// Never destroyed: at the host's exit, children not yet exec'd may still read their requests.
+SharedChildren& g_shared = *new SharedChildren;
 
 std::string OptionalString(const Napi::Object& options, const char* key) {
   Napi::Value value = options.Get(key);
@@ -173,8 +230,7 @@ long CloneShared(uint64_t flags, SpawnRequest& request, int* pidfd) {
 }  // namespace
 
 void ReleaseFinishedSpawns() {
-  std::lock_guard<std::mutex> lock(g_running_mutex);
-  g_running.erase(std::remove_if(g_running.begin(), g_running.end(), [](const auto& r) { return r->Released(); }), g_running.end());
+  g_shared.ReleaseFinished();
 }
 
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
@@ -228,7 +284,11 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     plan.self_gid_map = request->self_gid_map.c_str();
   }
   plan.pid_init = (flags & CLONE_NEWPID) != 0 && OptionalBool(options, "pidInit");
-  bool shared = kHasRawSyscall && !plan.pid_init;
+  // Not for a PID namespace's init (it never execs), nor for an unprivileged host's child
+  // that waits for its maps: that child takes another host uid (newuidmap ranges, a custom
+  // mapper), which leaves the host's mm undumpable meanwhile, so the host's /proc files
+  // turn root's and its self-mapped children could not write /proc/self/setgroups.
+  bool shared = kSharedClone && !plan.pid_init && (geteuid() == 0 || !plan.wait_for_parent);
   if (shared && !request->AllocateStack()) throw SyscallError(env, "mmap-stack", errno);
 
   Pipe sync, failure;
@@ -244,17 +304,16 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   plan.error_write = failure.write;
 
   int pidfd = -1;
+  if (shared && plan.set_ids) g_shared.ExpectIdChange();
   long pid = shared ? CloneShared(flags, *request, &pidfd) : CloneCopy(flags, plan, &pidfd);
   if (pid < 0) {
     int err = errno;
+    if (shared) g_shared.CloneFailed(plan.set_ids);
     sync.Close();
     failure.Close();
     throw SyscallError(env, shared ? "clone" : "clone3", err);
   }
-  if (shared) {
-    std::lock_guard<std::mutex> lock(g_running_mutex);
-    g_running.push_back(std::move(request));
-  }
+  if (shared) g_shared.Add(std::move(request));
 
   if (sync.read >= 0) close(sync.read);
   close(failure.write);

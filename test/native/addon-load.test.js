@@ -84,3 +84,8 @@ test('with the addon: doctor names the binary it loaded; a syscall error carries
   t.is(error.step, 'sendmsg');
   t.is(error.message, 'sendmsg failed: EBADF (bad file descriptor)');
 });
+
+test('the addon binds every symbol at load (BIND_NOW): no lazy binding runs in a child that shares the host memory', (t) => {
+  const dynamic = execFileSync('readelf', ['-d', join(ROOT, 'build/Release/reexecer.node')], { encoding: 'utf8' });
+  t.regex(dynamic, /\(FLAGS\)\s+BIND_NOW/);
+});

@@ -52,6 +52,14 @@ for (const as of ['root', 'nobody']) {
     t.deepEqual(r.leaked, []);
   });
 
+  if (as === 'nobody')
+    test('ci: a child that took a subordinate uid and failed before its exec leaves the host dumpable; a self-mapped spawn still works', async (t) => {
+      const r = await runScenario('idChangeLeavesHostDumpable', {}, { as: 'ci' });
+      t.like(r.failed, { isReexecError: true, kind: 'spawn', step: 'chdir', code: 'EACCES' });
+      t.is(r.environOwner, r.own, "the host's /proc/self/environ is still its own");
+      t.like(r.selfMapped, { exitCode: 0 });
+    });
+
   for (const how of ['timeout', 'abort']) {
     test(`${as}: a child stopped between clone and exec does not freeze the host; ${how} ends it`, async (t) => {
       const r = await runScenario('stoppedBeforeExec', { how }, { as });
