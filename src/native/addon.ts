@@ -61,10 +61,10 @@ export interface Addon {
   landlockEnforce(): number;
   /** Closes an fd that pipe(), socketpair() or spawn() made (fs.closeSync warns about those in a worker). */
   close(fd: number): void;
-  /** One marker byte with `fds` attached (SCM_RIGHTS). */
-  sendFds(socketFd: number, fds: readonly number[]): void;
-  /** Blocks for sendFds' message; its fds (close-on-exec), or null at EOF. */
-  recvFds(socketFd: number): number[] | null;
+  /** `data` (or one marker byte) with `fds` attached (SCM_RIGHTS), in one sendmsg; how many bytes of `data` went. */
+  sendFds(socketFd: number, fds: readonly number[], data?: Buffer): number;
+  /** Blocks for sendFds' message: its fds (close-on-exec) and the bytes read with them (up to 64 KiB); null at EOF. */
+  recvFds(socketFd: number): { fds: number[]; data: Buffer } | null;
   /** Closes every fd and _exit()s: for a child whose report is flushed. */
   exitNow(code: number): never;
 }

@@ -107,6 +107,8 @@ function readResult(control: Socket, maxBuffer: number, onOverflow: (error: MaxB
       },
       maxBuffer,
     );
+    // At 'end' every frame has been read; 'close' comes a loop turn later.
+    control.on('end', () => resolve(result));
     control.on('close', () => resolve(result));
   });
 }
