@@ -5,7 +5,7 @@ import { callerModule } from '../sandbox/caller-module.js';
 import { registerFrom } from '../sandbox/registry.js';
 import { injectable, type Newable } from '../vendor/inversify.js';
 import { validateSandboxedOptions, type SandboxedOptions } from './options.js';
-import { pluginAction, pluginWarmUp, type SandboxedPlugin } from './plugin-action.js';
+import { pluginAction, type SandboxedPlugin } from './plugin-action.js';
 import { recordPlugin } from './plugin-registry.js';
 
 const PLUGIN = Symbol.for('reexecer.plugin');
@@ -38,7 +38,8 @@ export function Sandboxed(options: SandboxedOptions): ClassDecorator {
       throw new ReexecError('invalid-options', `${where}: the class has no run() method; a plugin's run() is what executes in the sandbox`);
     const frozen = Object.freeze(structuredClone(options));
     const module = callerModule(decorate, isHelperFrame);
-    registerFrom(module, frozen.id, pluginAction(target as unknown as Newable<SandboxedPlugin>, frozen.id), pluginWarmUp);
+    const { action, warmUp } = pluginAction(target as unknown as Newable<SandboxedPlugin>, frozen.id);
+    registerFrom(module, frozen.id, action, warmUp);
     injectable()(target);
     Object.defineProperty(target, PLUGIN, { value: frozen });
     recordPlugin({ id: frozen.id, options: frozen, module, className: target.name });
