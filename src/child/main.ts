@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 
 import type { Logger } from 'pino';
 
-import { addon } from '../native/addon.js';
+import { addon, loadAddon } from '../native/addon.js';
 import { chroot, installSeccomp, landlockEnforce, landlockPrepare, pivotRoot } from '../native/in-child.js';
 import { encodeFrame, readFrameSync, writeFrameSync } from '../protocol/frames.js';
 import { CONTROL_FD, FIRST_FILE_FD, LOG_FD, PREWARM_FLAG, type ChildTimings, type FailurePhase, type JobMessage } from '../protocol/messages.js';
@@ -151,6 +151,7 @@ async function serve(control: ControlChannel, prewarm: { module: string; level: 
     timings = { runtimeLoaded, jobReceived: now(), moduleImported, rootChanged: 0, contained: 0, actionDone: 0 };
   } else {
     job = control.nextJob();
+    if (job.addon !== undefined) loadAddon(job.addon);
     timings = { runtimeLoaded, jobReceived: now(), moduleImported: 0, rootChanged: 0, contained: 0, actionDone: 0 };
     prepared = await prepare(job.module, job.logLevel);
     timings.moduleImported = now();

@@ -121,12 +121,12 @@ function wrap<F extends object>(fn: F): F {
   });
 }
 
-function load(): { raw: Addon; path: string } {
+function load(at: string | undefined): { raw: Addon; path: string } {
   const require = createRequire(import.meta.url);
   try {
     // node-gyp-build picks build/Release (a local build) or the prebuild that fits
     // (prebuilds/<platform>-<arch>/, libc tag).
-    const path = (require('node-gyp-build') as { resolve(dir: string): string }).resolve(PACKAGE_ROOT);
+    const path = at ?? (require('node-gyp-build') as { resolve(dir: string): string }).resolve(PACKAGE_ROOT);
     return { raw: require(path) as Addon, path };
   } catch (error) {
     throw new ReexecError('addon-unavailable', `the reexecer native addon cannot be loaded for ${process.platform}-${process.arch} (Node ${process.version}): ${(error as Error).message.split('\n')[0]}`, { cause: error, hint: ADDON_HINT });
@@ -155,10 +155,14 @@ function withErrnoNames(raw: Addon): Addon {
 const KEY = Symbol.for('reexecer.native.addon');
 const slot = globalThis as { [KEY]?: { addon: Addon; path: string } };
 
-/** Loads the addon now (throws a ReexecError of kind addon-unavailable when it cannot). */
-export function loadAddon(): { addon: Addon; path: string } {
+/**
+ * Loads the addon now (throws a ReexecError of kind addon-unavailable when it cannot); from
+ * `at` when given (the child loads the binary its host loaded: node-gyp-build's search
+ * costs a child start ≈ 4 ms).
+ */
+export function loadAddon(at?: string): { addon: Addon; path: string } {
   if (!slot[KEY]) {
-    const { raw, path } = load();
+    const { raw, path } = load(at);
     slot[KEY] = { addon: withErrnoNames(raw), path };
   }
   return slot[KEY];

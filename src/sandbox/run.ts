@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
+import { loadAddon } from '../native/addon.js';
 import { requireLandlock } from '../native/landlock-abi.js';
 import type { LandlockOption } from '../native/landlock.js';
 import type { Limits } from '../native/limits.js';
@@ -177,6 +178,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     seccomp: spec.seccomp !== false,
     landlock,
     logLevel: logger.level,
+    addon: loadAddon().path,
   };
 
   let warm: WarmChild | undefined;
