@@ -28,7 +28,7 @@ for (const as of ['root', 'nobody']) {
     t.is(r.first.value.uid, 0, 'root in the plugin’s user namespace');
     t.is(r.second.value.stdin, 'from the caller');
     t.deepEqual(r.second.value.args, ['stdin', '300000 x: true'], 'a job larger than one message arrives whole');
-    t.deepEqual(r.second.value.files, []);
+    t.deepEqual(r.second.value.files, [{ path: r.file, content: 'file content\n' }], 'the fds came with the first part of a job sent in parts');
     t.false(r.otherEnv.warm, 'a call with its own env runs cold');
     t.false(r.otherHost.warm, 'a call with another hostname runs cold');
     t.is(r.otherHost.value.hostname, 'elsewhere');
