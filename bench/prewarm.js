@@ -13,7 +13,7 @@
 // reexec of the same job joins the rounds: /proc/self/exe in a new user namespace with a
 // self map, chroot, one JSON log line relayed (its own clock). Without go it is skipped.
 //
-// Every case first waits for the pool to be full (untimed), so a refill in the background
+// Every case first waits for both pools to be full (untimed), so a refill in the background
 // never overlaps a timed case. Prints tables, then one JSON line (milliseconds).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -59,17 +59,18 @@ const spec = { cloneUserns: true, chrootDir };
 const pooled = newReexecer(logger, { prewarm: { noop: { count: POOL, cloneUserns: true } } });
 const plain = newReexecer(logger);
 const plugins = await Reexecer.create({ plugins: [fileURLToPath(new URL('lib/plugins/', import.meta.url))], logger, prewarm: { 'noop-plugin': POOL } });
-await pooled.warmed();
-await plugins.warmed();
+/** Every case starts with both pools full: a refill (a Node start) next to a timed call would slow it. */
+const warmed = () => Promise.all([pooled.warmed(), plugins.warmed()]);
+await warmed();
 
 async function warm() {
-  await pooled.warmed();
+  await warmed();
   const start = now();
   await pooled.reexec('noop', spec);
   return msSince(start);
 }
 async function warmPlugin() {
-  await plugins.warmed();
+  await warmed();
   const start = now();
   const result = await plugins.reexec('noop-plugin', { chroot: chrootDir });
   const ms = msSince(start);
@@ -77,13 +78,13 @@ async function warmPlugin() {
   return ms;
 }
 async function cold() {
-  await pooled.warmed();
+  await warmed();
   const start = now();
   await plain.reexec('noop', spec);
   return msSince(start);
 }
 async function bareNode() {
-  await pooled.warmed();
+  await warmed();
   return (await timeProcess(process.execPath, ['-e', '0'])).ms;
 }
 
@@ -105,7 +106,7 @@ function goHost() {
   const lines = createInterface({ input: host.stdout })[Symbol.asyncIterator]();
   return {
     async reexec() {
-      await pooled.warmed();
+      await warmed();
       host.stdin.write('\n');
       const { value, done } = await lines.next();
       if (done) throw new Error('the Go host exited');
@@ -153,7 +154,7 @@ function idleChildren() {
       return { pid, rssKiB: fields.Rss, pssKiB: fields.Pss, privateKiB: fields.Private_Clean + fields.Private_Dirty, threads };
     });
 }
-await pooled.warmed();
+await warmed();
 const idle = idleChildren();
 
 // Saturation: as many cold reexecs in flight as twice the cores, for a fixed time.
