@@ -1,19 +1,20 @@
-// The single-threaded window between clone3 and execve. Async-signal-safe code only:
-// raw syscalls and stack memory, every result checked, any failure reported through the
-// error pipe as (step, errno) and followed by _exit.
+// The window between clone and execve. The child shares the parent's memory (CLONE_VM, see
+// spawn.cc) and runs beside the parent's thread, so it keeps to its own stack, reads the
+// plan, and makes raw system calls that leave errno alone (raw_syscall.h): no libc call,
+// no global, no lock, no allocation. Every result is checked; a failure is reported
+// through the error pipe as (step, errno), then the child exits.
 #include "child_plan.h"
 #include "landlock.h"
+#include "raw_syscall.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <unistd.h>
+#include <time.h>
 
 #include <linux/close_range.h>
 
@@ -21,113 +22,133 @@ namespace reexecer {
 namespace {
 
 constexpr int kFailureExit = 127;
+constexpr long kSigsetBytes = 8;  // the kernel's sigset_t on x86_64 and arm64
 
-// The error pipe moves during fd arrangement; the child is a process of its own, so a
-// global is private to it.
-int g_error_fd = -1;
+// What the child itself changes, on its own stack.
+struct ChildState {
+  const ChildPlan& plan;
+  int error_fd;  // moves during fd arrangement
+};
 
-[[noreturn]] void Fail(const char* step) {
+[[noreturn]] void Exit(int code) {
+  for (;;) RawSyscall(SYS_exit_group, code);
+}
+
+[[noreturn]] void Fail(const ChildState& state, const char* step, long result) {
   ChildFailure failure{};
-  failure.err = errno;
+  failure.err = static_cast<int>(-result);
   for (size_t i = 0; i + 1 < sizeof(failure.step) && step[i] != '\0'; ++i) failure.step[i] = step[i];
-  ssize_t ignored = write(g_error_fd, &failure, sizeof(failure));
-  (void)ignored;
-  _exit(kFailureExit);
+  RawSyscall(SYS_write, state.error_fd, reinterpret_cast<long>(&failure), sizeof(failure));
+  Exit(kFailureExit);
 }
 
-void Check(long result, const char* step) {
-  if (result < 0) Fail(step);
+long Check(const ChildState& state, long result, const char* step) {
+  if (RawFailed(result)) Fail(state, step, result);
+  return result;
 }
+
+void Close(long fd) { RawSyscall(SYS_close, fd); }
 
 // Blocks until the parent has written our id maps or gave up (EOF). The byte says whether
 // setgroups is still allowed in the namespace, which only the parent knows.
-char WaitForParent(const ChildPlan& plan) {
+char WaitForParent(const ChildState& state) {
   char byte = 0;
-  ssize_t n;
-  do n = read(plan.sync_read, &byte, 1);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) Fail("wait-for-maps");
-  if (n == 0) _exit(kFailureExit);  // parent closed without releasing: it failed or died
-  close(plan.sync_read);
+  long n;
+  do n = RawSyscall(SYS_read, state.plan.sync_read, reinterpret_cast<long>(&byte), 1);
+  while (n == -EINTR);
+  Check(state, n, "wait-for-maps");
+  if (n == 0) Exit(kFailureExit);  // parent closed without releasing: it failed or died
+  Close(state.plan.sync_read);
   return byte;
 }
 
-void WriteProcSelf(const char* file, const char* text, const char* step) {
-  int fd = open(file, O_WRONLY | O_CLOEXEC);
-  Check(fd, step);
-  size_t len = 0;
+void WriteProcSelf(const ChildState& state, const char* file, const char* text, const char* step) {
+  long fd = Check(state, RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(file), O_WRONLY | O_CLOEXEC), step);
+  long len = 0;
   while (text[len] != '\0') ++len;
-  ssize_t n = write(fd, text, len);
-  if (n < 0) Fail(step);
-  if (static_cast<size_t>(n) != len) {
-    errno = EIO;
-    Fail(step);
-  }
-  close(fd);
+  long n = Check(state, RawSyscall(SYS_write, fd, reinterpret_cast<long>(text), len), step);
+  if (n != len) Fail(state, step, -EIO);
+  Close(fd);
 }
 
 // A self map, written by the child itself: no parent to wait for (see child_plan.h).
-void WriteSelfMap(const ChildPlan& plan) {
-  WriteProcSelf("/proc/self/setgroups", "deny", "write-setgroups");
-  WriteProcSelf("/proc/self/uid_map", plan.self_uid_map, "write-uid-map");
-  WriteProcSelf("/proc/self/gid_map", plan.self_gid_map, "write-gid-map");
+void WriteSelfMap(const ChildState& state) {
+  WriteProcSelf(state, "/proc/self/setgroups", "deny", "write-setgroups");
+  WriteProcSelf(state, "/proc/self/uid_map", state.plan.self_uid_map, "write-uid-map");
+  WriteProcSelf(state, "/proc/self/gid_map", state.plan.self_gid_map, "write-gid-map");
 }
 
 // The parent-death signal is cleared by a credential change, so it is armed afterwards;
 // the parent may have died before that, which the signal would never report.
-void DieWithParent(const ChildPlan& plan) {
-  Check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl-pdeathsig");
-  if (plan.parent_pid != 0 && getppid() != plan.parent_pid) _exit(kFailureExit);
+void DieWithParent(const ChildState& state) {
+  Check(state, RawSyscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL), "prctl-pdeathsig");
+  if (state.plan.parent_pid != 0 && RawSyscall(SYS_getppid) != state.plan.parent_pid) Exit(kFailureExit);
   // In a new PID namespace getppid() reads 0, so look at the error pipe instead: its
   // read end lives only in the parent, and a pipe with no reader polls as POLLERR.
-  struct pollfd probe = {g_error_fd, POLLOUT, 0};
-  if (poll(&probe, 1, 0) > 0 && (probe.revents & POLLERR)) _exit(kFailureExit);
+  struct pollfd probe = {state.error_fd, POLLOUT, 0};
+  struct timespec now = {0, 0};
+  if (RawSyscall(SYS_ppoll, reinterpret_cast<long>(&probe), 1, reinterpret_cast<long>(&now), 0, kSigsetBytes) > 0 && (probe.revents & POLLERR))
+    Exit(kFailureExit);
 }
 
 // fds[i] -> i. Every source is first copied above all targets so that a source that is
-// also a lower target is not overwritten; dup2 onto the target clears close-on-exec,
+// also a lower target is not overwritten; dup3 onto the target clears close-on-exec,
 // which matters because Node marks even 0-2 close-on-exec. The error pipe is moved up
 // too and stays close-on-exec: it must survive until execve, and no longer.
-void ArrangeFds(const ChildPlan& plan) {
+void ArrangeFds(ChildState& state) {
+  const ChildPlan& plan = state.plan;
   int floor = plan.fd_count;
   for (int i = 0; i < plan.fd_count; ++i)
     if (plan.fds[i] >= floor) floor = plan.fds[i] + 1;
-  if (g_error_fd >= floor) floor = g_error_fd + 1;
+  if (state.error_fd >= floor) floor = state.error_fd + 1;
 
-  int moved = fcntl(g_error_fd, F_DUPFD_CLOEXEC, floor);
-  Check(moved, "dup-error-pipe");
-  g_error_fd = moved;
+  state.error_fd = static_cast<int>(Check(state, RawSyscall(SYS_fcntl, state.error_fd, F_DUPFD_CLOEXEC, floor), "dup-error-pipe"));
   int copies[kMaxChildFds];
-  for (int i = 0; i < plan.fd_count; ++i) Check(copies[i] = fcntl(plan.fds[i], F_DUPFD_CLOEXEC, floor), "dup-fd");
-  for (int i = 0; i < plan.fd_count; ++i) Check(dup2(copies[i], i), "dup2");
+  for (int i = 0; i < plan.fd_count; ++i)
+    copies[i] = static_cast<int>(Check(state, RawSyscall(SYS_fcntl, plan.fds[i], F_DUPFD_CLOEXEC, floor), "dup-fd"));
+  // Every copy is at or above floor > i, so dup3 never sees equal fds.
+  for (int i = 0; i < plan.fd_count; ++i) Check(state, RawSyscall(SYS_dup3, copies[i], i, 0), "dup2");
 }
 
-void CloseRange(unsigned first, unsigned last) {
+void CloseRange(const ChildState& state, unsigned first, unsigned last) {
   if (first > last) return;
-  if (syscall(SYS_close_range, first, last, 0) == 0) return;
-  if (errno != ENOSYS) Fail("close-range");
+  long rc = RawSyscall(SYS_close_range, first, last, 0);
+  if (rc == 0) return;
+  if (rc != -ENOSYS) Fail(state, "close-range", rc);
   struct rlimit limit;
-  Check(getrlimit(RLIMIT_NOFILE, &limit), "getrlimit");
-  for (rlim_t fd = first; fd <= last && fd < limit.rlim_cur; ++fd) close(static_cast<int>(fd));
+  Check(state, RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&limit)), "getrlimit");
+  for (rlim_t fd = first; fd <= last && fd < limit.rlim_cur; ++fd) Close(static_cast<long>(fd));
 }
 
 // Every fd the child was not given goes, except the error pipe (close-on-exec).
-void CloseOthers(const ChildPlan& plan) {
-  CloseRange(plan.fd_count, g_error_fd - 1);
-  CloseRange(g_error_fd + 1, ~0U);
+void CloseOthers(const ChildState& state) {
+  CloseRange(state, state.plan.fd_count, state.error_fd - 1);
+  CloseRange(state, state.error_fd + 1, ~0U);
+}
+
+// The kernel's struct sigaction (asm-generic layout, also x86_64's); all zero is SIG_DFL.
+struct KernelSigaction {
+  unsigned long handler;
+  unsigned long flags;
+  unsigned long restorer;
+  unsigned long mask;
+};
+
+void SetSignalMask(const ChildState& state, unsigned long mask) {
+  Check(state, RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&mask), 0, kSigsetBytes), "sigprocmask");
 }
 
 // Node ignores SIGPIPE and libuv installs handlers; ignored dispositions survive exec.
-void ResetSignals() {
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
+// The child has its own copy of the handler table (no CLONE_SIGHAND), and every signal
+// stays blocked until here, so no handler of the parent ever runs on the child's stack.
+void ResetSignals(const ChildState& state) {
+  KernelSigaction dfl{};
+  for (int sig = 1; sig <= 64; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    if (sigaction(sig, &dfl, nullptr) < 0 && errno != EINVAL) Fail("sigaction");
+    long rc = RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, kSigsetBytes);
+    if (rc != -EINVAL) Check(state, rc, "sigaction");
   }
-  sigset_t none;
-  sigemptyset(&none);
-  Check(sigprocmask(SIG_SETMASK, &none, nullptr), "sigprocmask");
+  SetSignalMask(state, 0);
 }
 
 // pid 1 of a new PID namespace: Node reaps only the children it spawned, so orphans that
@@ -136,94 +157,90 @@ void ResetSignals() {
 // whatever exits, and leaves with the program's status (128 + signal when it was killed:
 // init cannot die of a signal sent from inside its namespace). Its exit ends the namespace.
 // All signals are blocked before the fork, so a SIGCHLD cannot come before the wait.
+// Only in a child that does not share the parent's memory (spawn.cc): it never execs.
 [[noreturn]] void RunInit(pid_t program) {
   // No fd may keep a pipe of the parent open: their EOFs are how it learns of the exec
   // and of the end of the program's output.
-  if (syscall(SYS_close_range, 0U, ~0U, 0) < 0) {
+  if (RawSyscall(SYS_close_range, 0, ~0U, 0) < 0) {
     struct rlimit limit;
-    if (getrlimit(RLIMIT_NOFILE, &limit) < 0) _exit(kFailureExit);
-    for (rlim_t fd = 0; fd < limit.rlim_cur; ++fd) close(static_cast<int>(fd));
+    if (RawFailed(RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&limit)))) Exit(kFailureExit);
+    for (rlim_t fd = 0; fd < limit.rlim_cur; ++fd) Close(static_cast<long>(fd));
   }
-  sigset_t all;
-  sigfillset(&all);
+  unsigned long all = ~0UL;
   for (;;) {
     siginfo_t info;
-    int sig = static_cast<int>(syscall(SYS_rt_sigtimedwait, &all, &info, nullptr, _NSIG / 8));
+    long sig = RawSyscall(SYS_rt_sigtimedwait, reinterpret_cast<long>(&all), reinterpret_cast<long>(&info), 0, kSigsetBytes);
     if (sig < 0) continue;
     if (sig != SIGCHLD) {
-      kill(program, sig);
+      RawSyscall(SYS_kill, program, sig);
       continue;
     }
     int status;
-    pid_t reaped;
-    while ((reaped = static_cast<pid_t>(syscall(SYS_wait4, -1, &status, WNOHANG, nullptr))) > 0)
-      if (reaped == program) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    long reaped;
+    while ((reaped = RawSyscall(SYS_wait4, -1, reinterpret_cast<long>(&status), WNOHANG, 0)) > 0)
+      if (reaped == program) Exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   }
 }
 
 // Forks the program off the init; returns in the program, never in the init.
-void ForkFromInit() {
-  sigset_t all;
-  sigfillset(&all);
-  Check(sigprocmask(SIG_SETMASK, &all, nullptr), "sigprocmask");
-  long program = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-  Check(program, "fork-init");
+void ForkFromInit(const ChildState& state) {
+  SetSignalMask(state, ~0UL);
+  long program = Check(state, RawSyscall(SYS_clone, SIGCHLD, 0, 0, 0, 0), "fork-init");
   if (program != 0) RunInit(static_cast<pid_t>(program));
   // The parent-death signal is not inherited: the program dies with its init.
-  Check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl-pdeathsig");
-  if (getppid() != 1) _exit(kFailureExit);
-  sigset_t none;
-  sigemptyset(&none);
-  Check(sigprocmask(SIG_SETMASK, &none, nullptr), "sigprocmask");
+  Check(state, RawSyscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL), "prctl-pdeathsig");
+  if (RawSyscall(SYS_getppid) != 1) Exit(kFailureExit);
+  SetSignalMask(state, 0);
+}
+
+long Length(const char* text) {
+  long len = 0;
+  while (text[len] != '\0') ++len;
+  return len;
 }
 
 }  // namespace
 
 void RunChild(const ChildPlan& plan) {
-  g_error_fd = plan.error_write;
-  close(plan.sync_write);
-  close(plan.error_read);
+  ChildState state{plan, plan.error_write};
+  Close(plan.sync_write);
+  Close(plan.error_read);
   bool drop_groups = plan.drop_groups;
-  if (plan.wait_for_parent) drop_groups = WaitForParent(plan) == kReleaseDropGroups;
-  if (plan.self_uid_map != nullptr) WriteSelfMap(plan);
+  if (plan.wait_for_parent) drop_groups = WaitForParent(state) == kReleaseDropGroups;
+  if (plan.self_uid_map != nullptr) WriteSelfMap(state);
 
   // What needs privilege in the new namespaces comes first: the creator of a user
   // namespace holds every capability in it, and a non-zero target uid would drop them.
-  if (plan.hostname != nullptr) {
-    size_t len = 0;
-    while (plan.hostname[len] != '\0') ++len;
-    Check(sethostname(plan.hostname, len), "sethostname");
-  }
+  if (plan.hostname != nullptr)
+    Check(state, RawSyscall(SYS_sethostname, reinterpret_cast<long>(plan.hostname), Length(plan.hostname)), "sethostname");
   if (plan.private_mounts)
-    Check(mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr), "mount-rslave");
+    Check(state, RawSyscall(SYS_mount, 0, reinterpret_cast<long>("/"), 0, MS_REC | MS_SLAVE, 0), "mount-rslave");
   if (plan.set_ids) {
-    // Raw syscalls: glibc's wrappers broadcast the change to every thread it knows of,
-    // and after a raw clone it still lists the parent's threads.
-    if (drop_groups) Check(syscall(SYS_setgroups, 0, nullptr), "setgroups");
-    Check(syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid), "setresgid");
-    Check(syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid), "setresuid");
+    // Raw: glibc's wrappers would broadcast the change to every thread of the parent.
+    if (drop_groups) Check(state, RawSyscall(SYS_setgroups, 0, 0), "setgroups");
+    Check(state, RawSyscall(SYS_setresgid, plan.gid, plan.gid, plan.gid), "setresgid");
+    Check(state, RawSyscall(SYS_setresuid, plan.uid, plan.uid, plan.uid), "setresuid");
   }
-  DieWithParent(plan);
-  if (plan.no_new_privs) Check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl-no-new-privs");
-  if (plan.landlock_scope) Check(LandlockScopeSelf(plan.no_new_privs), "landlock-scope");
-  if (plan.cwd != nullptr && chdir(plan.cwd) < 0) {  // as the target user, like runc
-    if (!plan.cwd_or_root || errno != EACCES) Fail("chdir");
-    Check(chdir("/"), "chdir");
+  DieWithParent(state);
+  if (plan.no_new_privs) Check(state, RawSyscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl-no-new-privs");
+  if (plan.landlock_scope) Check(state, LandlockScopeSelf(plan.no_new_privs), "landlock-scope");
+  if (plan.cwd != nullptr) {  // as the target user, like runc
+    long rc = RawSyscall(SYS_chdir, reinterpret_cast<long>(plan.cwd));
+    if (rc == -EACCES && plan.cwd_or_root) rc = RawSyscall(SYS_chdir, reinterpret_cast<long>("/"));
+    Check(state, rc, "chdir");
   }
 
-  ArrangeFds(plan);
-  CloseOthers(plan);
-  ResetSignals();
+  ArrangeFds(state);
+  CloseOthers(state);
+  ResetSignals(state);
   // Last, so that nothing above runs against them (a PID namespace's init and the program
   // it forks both get them); lowering a limit needs no privilege.
   for (int i = 0; i < plan.rlimit_count; ++i) {
     struct rlimit limit = {plan.rlimits[i].soft, plan.rlimits[i].hard};
-    // The raw call: glibc's setrlimit takes an enum type of its own, musl's an int.
-    Check(syscall(SYS_prlimit64, 0, plan.rlimits[i].resource, &limit, nullptr), "setrlimit");
+    Check(state, RawSyscall(SYS_prlimit64, 0, plan.rlimits[i].resource, reinterpret_cast<long>(&limit), 0), "setrlimit");
   }
-  if (plan.pid_init) ForkFromInit();
-  execve(plan.file, plan.argv, plan.envp);
-  Fail("execve");
+  if (plan.pid_init) ForkFromInit(state);
+  Fail(state, "execve", RawSyscall(SYS_execve, reinterpret_cast<long>(plan.file), reinterpret_cast<long>(plan.argv), reinterpret_cast<long>(plan.envp)));
 }
 
 }  // namespace reexecer

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "spawn.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -119,6 +120,7 @@ void ExitWatcher::Reap() {
   do rc = syscall(SYS_waitid, P_PIDFD, watch_->pidfd, &child, WEXITED | WNOHANG, &usage);
   while (rc < 0 && errno == EINTR);
   if (rc == 0 && child.si_pid == 0) return;  // woken without an exit: keep watching
+  ReleaseFinishedSpawns();
   int wait_errno = errno;
   Release();
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "raw_syscall.h"
 
 namespace reexecer {
 namespace {
@@ -158,15 +159,15 @@ int LandlockAbi() {
 
 long LandlockScopeSelf(bool may_set_nnp) {
   RulesetAttr attr{0, 0, kScopeAbstractUnixSocket | kScopeSignal};
-  long ruleset = syscall(kCreateRuleset, &attr, sizeof(attr), 0);
-  if (ruleset < 0) return ruleset;
-  long rc = RestrictSelf(static_cast<int>(ruleset), may_set_nnp);
-  int err = errno;
-  close(static_cast<int>(ruleset));
+  long ruleset = RawSyscall(kCreateRuleset, reinterpret_cast<long>(&attr), sizeof(attr), 0);
+  if (RawFailed(ruleset)) return ruleset;
+  long rc = RawSyscall(kRestrictSelf, ruleset, 0);
+  // Without no_new_privs the kernel wants CAP_SYS_ADMIN in the namespace (see RestrictSelf).
+  if (rc == -EPERM && may_set_nnp && RawSyscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) rc = RawSyscall(kRestrictSelf, ruleset, 0);
+  RawSyscall(SYS_close, ruleset);
   // The caller turned no_new_privs off and the child holds no CAP_SYS_ADMIN: scoping is
   // left out, as on a kernel without it, rather than overriding that choice.
-  if (rc < 0 && err == EPERM && !may_set_nnp) return 0;
-  errno = err;
+  if (rc == -EPERM && !may_set_nnp) return 0;
   return rc;
 }
 

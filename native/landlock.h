@@ -6,8 +6,9 @@ namespace reexecer {
 
 // The kernel's Landlock ABI version, 0 without Landlock.
 int LandlockAbi();
-// Between clone and exec (raw syscalls only): scopes the calling thread, and all it starts,
-// so that it cannot signal or reach abstract unix sockets of processes outside. ABI >= 6.
+// Between clone and exec (raw_syscall.h: errno untouched, -errno returned): scopes the
+// calling thread, and all it starts, so that it cannot signal or reach abstract unix
+// sockets of processes outside. ABI >= 6.
 // Sets no_new_privs if the kernel wants it and `may_set_nnp`; else leaves scoping out.
 long LandlockScopeSelf(bool may_set_nnp);
 

@@ -1,6 +1,7 @@
-// clone3 with CLONE_PIDFD and the requested namespaces. The child runs RunChild; the
-// parent returns the pidfd, the write end of the "maps are written" pipe and the read end
-// of the error pipe, and leaves the rest (maps, waiting, reaping) to JS and ExitWatcher.
+// clone with CLONE_VM, CLONE_PIDFD and the requested namespaces (clone3 without CLONE_VM for
+// a PID namespace's init). The child runs RunChild; the parent returns the pidfd, the
+// write end of the "maps are written" pipe and the read end of the error pipe, and leaves
+// the rest (maps, waiting, reaping) to JS and ExitWatcher.
 #include "spawn.h"
 
 #include <errno.h>
@@ -10,14 +11,20 @@
 #include <signal.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "child_plan.h"
 #include "errors.h"
+#include "raw_syscall.h"
 
 namespace reexecer {
 namespace {
@@ -29,7 +36,7 @@ constexpr uint64_t kNamespaceFlags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS 
 // clone because the child may not allocate.
 class CStringArray {
  public:
-  explicit CStringArray(const Napi::Array& values) {
+  void Fill(const Napi::Array& values) {
     strings_.reserve(values.Length());
     for (uint32_t i = 0; i < values.Length(); ++i) strings_.push_back(values.Get(i).As<Napi::String>().Utf8Value());
     for (auto& s : strings_) pointers_.push_back(s.data());
@@ -58,6 +65,34 @@ class Pipe {
     read = write = -1;
   }
 };
+
+constexpr size_t kChildStackSize = 64 * 1024;
+constexpr size_t kGuardSize = 4096;
+
+// Everything the child reads until its exec. A child that shares the parent's memory reads
+// it while the parent goes on, so the request outlives Spawn: it waits in g_running until
+// the kernel has cleared `child_tid` (CLONE_CHILD_CLEARTID), which it does when the child
+// execs or exits, as the child lets go of the parent's memory.
+struct SpawnRequest {
+  std::string file, cwd, hostname, self_uid_map, self_gid_map;
+  CStringArray argv, envp;
+  std::vector<int> fds;
+  ChildPlan plan{};
+  void* stack = MAP_FAILED;
+  std::atomic<pid_t> child_tid{1};
+
+  ~SpawnRequest() {
+    if (stack != MAP_FAILED) munmap(stack, kGuardSize + kChildStackSize);
+  }
+  bool AllocateStack() {
+    stack = mmap(nullptr, kGuardSize + kChildStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    return stack != MAP_FAILED && mprotect(stack, kGuardSize, PROT_NONE) == 0;  // overflow faults
+  }
+  bool Released() const { return child_tid.load(std::memory_order_acquire) == 0; }
+};
+
+std::mutex g_running_mutex;
+std::vector<std::unique_ptr<SpawnRequest>> g_running;
 
 std::string OptionalString(const Napi::Object& options, const char* key) {
   Napi::Value value = options.Get(key);
@@ -88,72 +123,88 @@ void ReadRlimits(Napi::Env env, const Napi::Value& value, ChildPlan& plan) {
 // writing to the parent's signal pipe) runs in the child before it resets them.
 // sigprocmask, not pthread_sigmask: on Linux (glibc and musl) both set the calling
 // thread's mask, and pthread_sigmask@GLIBC_2.32 asks more of the system's glibc.
-long Clone3(clone_args* args) {
-  sigset_t all, previous;
-  sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, &previous);
-  long pid = syscall(SYS_clone3, args, sizeof(*args));
-  int saved = errno;
-  if (pid != 0) sigprocmask(SIG_SETMASK, &previous, nullptr);
-  errno = saved;
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &previous_);
+  }
+  ~SignalsBlocked() {
+    int saved = errno;
+    sigprocmask(SIG_SETMASK, &previous_, nullptr);
+    errno = saved;
+  }
+
+ private:
+  sigset_t previous_;
+};
+
+// A copy of the parent (clone3 without CLONE_VM): for a PID namespace's init, which never
+// execs and so would hold the parent's memory for ever, and where raw_syscall.h has no
+// errno-free calls.
+long CloneCopy(uint64_t flags, const ChildPlan& plan, int* pidfd) {
+  clone_args args{};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  SignalsBlocked blocked;
+  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0) RunChild(plan);
   return pid;
 }
 
-// The child shares the parent's memory and runs on `stack` (CLONE_VM), and the parent
-// sleeps until it has exec'd or exited (CLONE_VFORK), as glibc's posix_spawn does: no page
-// tables are copied, so the cost does not grow with the host's heap. The plan and every
-// string it points to stay valid because the parent's frame cannot unwind meanwhile. The
-// child's libc calls set errno in the sleeping parent thread's TLS, which the parent does
-// not read after a successful clone. Only for a child that does not wait for the parent
-// (a parent asleep could not write its maps) and that execs (not a PID namespace's init).
-int RunSharedChild(void* plan) {
-  RunChild(*static_cast<const ChildPlan*>(plan));
+int RunSharedChild(void* request) {
+  RunChild(static_cast<SpawnRequest*>(request)->plan);
 }
 
-constexpr size_t kChildStackSize = 64 * 1024;
-
-long CloneShared(uint64_t flags, const ChildPlan& plan, int* pidfd) {
-  alignas(64) char stack[kChildStackSize];
-  sigset_t all, previous;
-  sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, &previous);  // not pthread_sigmask: see Clone3
-  long pid = clone(RunSharedChild, stack + sizeof(stack), static_cast<int>(flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD) | SIGCHLD,
-                   const_cast<ChildPlan*>(&plan), pidfd, nullptr, nullptr);
-  int saved = errno;
-  sigprocmask(SIG_SETMASK, &previous, nullptr);
-  errno = saved;
-  return pid;
+// The child shares the parent's memory and runs on a stack of its own (CLONE_VM), as
+// glibc's posix_spawn does: no page table is copied, so the cost does not grow with the
+// host's heap. Unlike posix_spawn the parent does not sleep until the exec (no
+// CLONE_VFORK): it may have to write the child's id maps first, and a child stopped before
+// its exec must not hold the parent's thread (the wait for the exec is bounded in JS).
+long CloneShared(uint64_t flags, SpawnRequest& request, int* pidfd) {
+  SignalsBlocked blocked;
+  char* top = static_cast<char*>(request.stack) + kGuardSize + kChildStackSize;
+  return clone(RunSharedChild, top, static_cast<int>(flags | CLONE_VM | CLONE_PIDFD | CLONE_CHILD_CLEARTID) | SIGCHLD, &request, pidfd,
+               nullptr, reinterpret_cast<pid_t*>(&request.child_tid));
 }
 
 }  // namespace
+
+void ReleaseFinishedSpawns() {
+  std::lock_guard<std::mutex> lock(g_running_mutex);
+  g_running.erase(std::remove_if(g_running.begin(), g_running.end(), [](const auto& r) { return r->Released(); }), g_running.end());
+}
 
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawn(options): options must be an object");
   Napi::Object options = info[0].As<Napi::Object>();
+  ReleaseFinishedSpawns();
 
-  std::string file = options.Get("file").As<Napi::String>().Utf8Value();
-  CStringArray argv(options.Get("argv").As<Napi::Array>());
-  CStringArray envp(options.Get("env").As<Napi::Array>());
-  std::string cwd = OptionalString(options, "cwd");
-  std::string hostname = OptionalString(options, "hostname");
+  auto request = std::make_unique<SpawnRequest>();
+  ChildPlan& plan = request->plan;
+  request->file = options.Get("file").As<Napi::String>().Utf8Value();
+  request->argv.Fill(options.Get("argv").As<Napi::Array>());
+  request->envp.Fill(options.Get("env").As<Napi::Array>());
+  request->cwd = OptionalString(options, "cwd");
+  request->hostname = OptionalString(options, "hostname");
   Napi::Array fd_values = options.Get("fds").As<Napi::Array>();
   if (fd_values.Length() > static_cast<uint32_t>(kMaxChildFds))
     throw Napi::RangeError::New(env, "spawn: at most " + std::to_string(kMaxChildFds) + " fds can be passed");
-  std::vector<int> fds;
-  for (uint32_t i = 0; i < fd_values.Length(); ++i) fds.push_back(fd_values.Get(i).As<Napi::Number>().Int32Value());
+  for (uint32_t i = 0; i < fd_values.Length(); ++i) request->fds.push_back(fd_values.Get(i).As<Napi::Number>().Int32Value());
   uint64_t flags = static_cast<uint64_t>(options.Get("cloneFlags").As<Napi::Number>().Int64Value());
   if ((flags & ~kNamespaceFlags) != 0) throw Napi::RangeError::New(env, "spawn: cloneFlags may only hold namespace flags");
 
-  ChildPlan plan{};
-  plan.file = file.c_str();
-  plan.argv = argv.get();
-  plan.envp = envp.get();
-  plan.cwd = cwd.empty() ? nullptr : cwd.c_str();
+  plan.file = request->file.c_str();
+  plan.argv = request->argv.get();
+  plan.envp = request->envp.get();
+  plan.cwd = request->cwd.empty() ? nullptr : request->cwd.c_str();
   plan.cwd_or_root = OptionalBool(options, "cwdOrRoot");
-  plan.hostname = hostname.empty() ? nullptr : hostname.c_str();
-  plan.fds = fds.data();
-  plan.fd_count = static_cast<int>(fds.size());
+  plan.hostname = request->hostname.empty() ? nullptr : request->hostname.c_str();
+  plan.fds = request->fds.data();
+  plan.fd_count = static_cast<int>(request->fds.size());
   plan.wait_for_parent = OptionalBool(options, "waitForParent");
   plan.set_ids = options.Get("uid").IsNumber();
   if (plan.set_ids) {
@@ -168,16 +219,17 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   plan.parent_pid = (flags & CLONE_NEWPID) != 0 ? 0 : getpid();
   plan.landlock_scope = OptionalBool(options, "landlockScope");
   ReadRlimits(env, options.Get("rlimits"), plan);
-  std::string self_uid_map, self_gid_map;
   Napi::Value self_map = options.Get("selfMap");
   if (self_map.IsObject()) {
     Napi::Object ids = self_map.As<Napi::Object>();
-    self_uid_map = "0 " + std::to_string(ids.Get("uid").As<Napi::Number>().Uint32Value()) + " 1\n";
-    self_gid_map = "0 " + std::to_string(ids.Get("gid").As<Napi::Number>().Uint32Value()) + " 1\n";
-    plan.self_uid_map = self_uid_map.c_str();
-    plan.self_gid_map = self_gid_map.c_str();
+    request->self_uid_map = "0 " + std::to_string(ids.Get("uid").As<Napi::Number>().Uint32Value()) + " 1\n";
+    request->self_gid_map = "0 " + std::to_string(ids.Get("gid").As<Napi::Number>().Uint32Value()) + " 1\n";
+    plan.self_uid_map = request->self_uid_map.c_str();
+    plan.self_gid_map = request->self_gid_map.c_str();
   }
   plan.pid_init = (flags & CLONE_NEWPID) != 0 && OptionalBool(options, "pidInit");
+  bool shared = kHasRawSyscall && !plan.pid_init;
+  if (shared && !request->AllocateStack()) throw SyscallError(env, "mmap-stack", errno);
 
   Pipe sync, failure;
   if (!failure.Open()) throw SyscallError(env, "pipe2", errno);
@@ -192,26 +244,16 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   plan.error_write = failure.write;
 
   int pidfd = -1;
-  long pid;
-  const char* step;
-  // An init of a PID namespace never execs: a CLONE_VFORK parent would sleep for ever.
-  if (plan.wait_for_parent || plan.pid_init) {
-    clone_args args{};
-    args.flags = flags | CLONE_PIDFD;
-    args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-    args.exit_signal = SIGCHLD;
-    step = "clone3";
-    pid = Clone3(&args);
-    if (pid == 0) RunChild(plan);
-  } else {
-    step = "clone";
-    pid = CloneShared(flags, plan, &pidfd);
-  }
+  long pid = shared ? CloneShared(flags, *request, &pidfd) : CloneCopy(flags, plan, &pidfd);
   if (pid < 0) {
     int err = errno;
     sync.Close();
     failure.Close();
-    throw SyscallError(env, step, err);
+    throw SyscallError(env, shared ? "clone" : "clone3", err);
+  }
+  if (shared) {
+    std::lock_guard<std::mutex> lock(g_running_mutex);
+    g_running.push_back(std::move(request));
   }
 
   if (sync.read >= 0) close(sync.read);

@@ -17,7 +17,7 @@ async function seccompCheck(): Promise<Check> {
   if (missing.length)
     return { name, status: 'fail', detail: `the kernel lacks seccomp filter actions ${missing.join(', ')}`, fix: 'Use a kernel built with CONFIG_SECCOMP_FILTER (Linux 4.14 or later).' };
   const { seccompRefused } = await import('../native/in-child.js');
-  return { name, status: 'ok', detail: `on unless a plugin or call says seccomp: false: ${seccompRefused().length} syscalls refused with EPERM (see README), clone3 ENOSYS, clone with namespace flags EPERM, a foreign arch killed` };
+  return { name, status: 'ok', detail: `on unless a plugin or call says seccomp: false: ${seccompRefused().length} syscalls refused with EPERM (see README), clone3 ENOSYS, clone with namespace flags EPERM (so no nested sandbox), a foreign arch killed` };
 }
 
 async function landlockCheck(): Promise<Check> {

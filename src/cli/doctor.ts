@@ -48,7 +48,7 @@ function sysctlChecks(): Check[] {
   const seccomp = /^Seccomp:\s*(\d)/m.exec(knob('/proc/self/status') ?? '')?.[1];
   checks.push(
     seccomp === '2'
-      ? { name: 'seccomp', status: 'warn', detail: 'a seccomp filter is active (a container?): it may refuse namespace creation', fix: 'If the probe below fails, run the container with a seccomp profile that allows clone3 with CLONE_NEWUSER.' }
+      ? { name: 'seccomp', status: 'warn', detail: 'a seccomp filter is active (a container?): it may refuse namespace creation', fix: 'If the probe below fails, run the container with a seccomp profile that allows clone and clone3 with CLONE_NEWUSER.' }
       : { name: 'seccomp', status: 'ok', detail: seccomp === '1' ? 'strict mode' : 'no filter' },
   );
   return checks;

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 
 import type { IdMapping } from '../native/id-mappings.js';
 import { checkCliFlags, cliFlagConfig } from '../options/cli.js';
+import { landlockFromFlags, limitsFromFlags } from '../options/schema.js';
 import type { PluginNamespace, UsernsOption } from '../plugins/options.js';
 import { Reexecer } from '../plugins/reexecer.js';
 import { parse, UsageError } from './args.js';
@@ -42,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
     namespaces: values.ns as PluginNamespace[] | undefined,
     noNewPrivileges: values['allow-new-privileges'] ? false : undefined,
     timeoutMs: values.timeout as number | undefined,
+    limits: values.limit ? limitsFromFlags(values.limit as [string, number][]) : undefined,
+    landlock: values.landlock ? landlockFromFlags(values.landlock as [string, string][]) : undefined,
     signal: abort.signal,
     stdin: process.stdin.isTTY ? undefined : process.stdin,
   });

@@ -27,6 +27,12 @@ Run 'reexecer <command> --help' for a command's options; 'reexecer --version' pr
   --ns NAME               Also a uts, ipc, net, pid or mount namespace (repeatable)
   --file PATH             A file the plugin gets, opened before the chroot (repeatable)
   --timeout MS            Kill the child after MS milliseconds (at most 2147483647)
+  --limit NAME=N          An rlimit of the child (repeatable): cpuMs, memoryBytes,
+                          fileSizeBytes, openFiles or processes; it may only lower the
+                          plugin's own; a child it stops fails with kind 'limit'
+  --landlock read:PATH    Only these trees are accessible (repeatable; read:PATH or
+                          write:PATH, as the sandbox sees them; Landlock ABI 6); they
+                          may only narrow the plugin's own
   --allow-new-privileges  Do not set no_new_privs (it is set by default)
   --dangerously-map-host-root
                           Allow --map-uid/--map-gid to put host uid or gid 0 into the

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { ReexecError } from '../errors.js';
 import { addon } from '../native/addon.js';
 import { errnoName } from '../native/errno.js';
+import { ROOT_DEFAULT_HOST_ID } from '../native/id-mappings.js';
 import { decompressor, detectCompression, peek, type Compression } from './compression.js';
 import { displayPath } from './display-path.js';
 
@@ -100,7 +101,9 @@ function failureError(p: NativeProblem): ReexecError {
   const hint =
     w.code === 'EINVAL' && (p.op === 'fchown' || p.op === 'lchown')
       ? 'the user namespace maps no id for this owner: map a range (--subids, --map-uid/--map-gid) or pass lenient: true'
-      : undefined;
+      : w.code === 'EACCES' && w.path.split('/').filter(Boolean).length <= 1
+        ? `the sandbox writes as the host id its namespace root maps to (as host root by default ${ROOT_DEFAULT_HOST_ID}), which may not write the target directory: give that id the directory (chown), or choose the map (--map-uid/--map-gid, --subids)`
+        : undefined;
   return new ReexecError('unpack', `unpack: cannot apply ${JSON.stringify(w.path)}: ${why}`, { code: w.code, step: p.op, path: w.path, hint });
 }
 

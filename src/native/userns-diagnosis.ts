@@ -27,7 +27,7 @@ export function diagnoseUserns(code: string): string {
     return 'AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1). Fix: give node an AppArmor profile with the "userns" permission, or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0.';
   const seccomp = /^Seccomp:\s*(\d)/m.exec(readKnob('/proc/self/status') ?? '')?.[1];
   if (seccomp === '2')
-    return 'A seccomp filter on this process refuses namespace creation (Docker\'s default profile does). Fix: run the container with --security-opt seccomp=unconfined or a profile that allows clone3 with CLONE_NEWUSER, or use a privileged container.';
+    return 'A seccomp filter on this process refuses namespace creation (Docker\'s default profile does). Fix: run the container with --security-opt seccomp=unconfined or a profile that allows clone and clone3 with CLONE_NEWUSER, or use a privileged container.';
   if (code === 'EPERM' && isChrooted())
     return 'The process is chrooted, and a chrooted process may not create a user namespace.';
   return `The kernel refused with ${code} and none of the usual knobs explains it: check the namespace limits of the surrounding container or sandbox.`;

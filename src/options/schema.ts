@@ -161,6 +161,41 @@ const mapFlag = (text: string) => {
   const match = /^(\d+):(\d+):(\d+)$/.exec(text);
   return match ? { namespaceId: Number(match[1]), hostId: Number(match[2]), size: Number(match[3]) } : text;
 };
+/** `--limit NAME=N`, repeated: the pairs, checked as one limits object. */
+const limitFlag = (text: string) => {
+  const match = /^([A-Za-z]+)=(\d+)$/.exec(text);
+  return match ? [match[1], Number(match[2])] : text;
+};
+/** `--landlock read:PATH` / `write:PATH`, repeated: the pairs, checked as one landlock object. */
+const landlockFlag = (text: string) => {
+  const match = /^(read|write):(.*)$/s.exec(text);
+  return match ? [match[1], match[2]] : text;
+};
+/** The pairs of repeated `--limit` flags as the limits they give. */
+export function limitsFromFlags(pairs: readonly (readonly [string, number])[]): Limits {
+  return Object.fromEntries(pairs) as Limits;
+}
+/** The pairs of repeated `--landlock` flags as the trees they give. */
+export function landlockFromFlags(pairs: readonly (readonly [string, string])[]): LandlockOption {
+  const trees: { read?: string[]; write?: string[] } = {};
+  for (const [use, path] of pairs) (trees[use as 'read' | 'write'] ??= []).push(path);
+  return trees;
+}
+/** Repeated NAME<sep>VALUE flags: each a pair, no name twice when `once`, then the whole as `whole` checks it. */
+function pairFlags<T>(form: string, once: boolean, toValue: (pairs: never[]) => unknown, whole: (v: unknown) => string | undefined): Check<T> {
+  return check((v) => {
+    if (!Array.isArray(v)) return `must be given as ${form}, got ${show(v)}`;
+    const names = new Set<string>();
+    for (const [i, item] of v.entries()) {
+      if (!Array.isArray(item)) return `[${i}] must be ${form}, got ${show(item)}`;
+      if (once && names.has(item[0])) return `names ${item[0]} twice`;
+      names.add(item[0]);
+    }
+    return whole(toValue(v as never[]));
+  });
+}
+const limitFlags = pairFlags<readonly (readonly [string, number])[]>('NAME=N, e.g. memoryBytes=1073741824', true, limitsFromFlags, limitsProblem);
+const landlockFlags = pairFlags<readonly (readonly [string, string])[]>('read:PATH or write:PATH', false, landlockFromFlags, landlockProblem);
 const mapFlags = arrayOf(
   check<{ namespaceId: number; hostId: number; size: number }>((v) => (isRecord(v) ? undefined : `must be NS:HOST:SIZE, e.g. 0:100000:65536, got ${show(v)}`)),
 );
@@ -261,7 +296,13 @@ export const OPTIONS = {
   },
   limits: {
     about: 'rlimits { cpuMs, memoryBytes, fileSizeBytes, openFiles, processes }; a child stopped by one fails with kind limit (a call may only lower them)',
-    on: { sandboxed: on('limits', limits), call: on('limits', limits), sandbox: on('limits', limits), native: on('limits', limits) },
+    on: {
+      sandboxed: on('limits', limits),
+      call: on('limits', limits),
+      sandbox: on('limits', limits),
+      native: on('limits', limits),
+      cli: flag('limit', limitFlags, { type: 'string', multiple: true, arg: 'NAME=N', parse: limitFlag }),
+    },
   },
   seccomp: {
     about: 'the default seccomp filter after the chroot (on unless false; a call cannot turn it off)',
@@ -269,7 +310,12 @@ export const OPTIONS = {
   },
   landlock: {
     about: 'only these trees { read, write } are accessible, as the sandbox sees them (Landlock ABI 6; a call may only narrow them)',
-    on: { sandboxed: on('landlock', landlock), call: on('landlock', landlock), sandbox: on('landlock', landlock) },
+    on: {
+      sandboxed: on('landlock', landlock),
+      call: on('landlock', landlock),
+      sandbox: on('landlock', landlock),
+      cli: flag('landlock', landlockFlags, { type: 'string', multiple: true, arg: 'read:PATH|write:PATH', parse: landlockFlag }),
+    },
   },
   landlockScope: {
     about: 'Landlock scoping before exec: no signals, no abstract unix sockets outside (the sandbox and plugin layers set it where the kernel has ABI 6)',

@@ -4,7 +4,7 @@
 // host root, no_new_privs unless --allow-new-privileges, a map with host 0 only with
 // --dangerously-map-host-root.
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import test from 'ava';
@@ -12,7 +12,7 @@ import { ROOT_DEFAULT_HOST_ID, ROOT_DEFAULT_SIZE } from 'reexecer/native';
 
 import { CLI_CASES } from '../fixtures/options/cases.js';
 import { markerDir, markerPath } from '../fixtures/options/marker.js';
-import { cli, json } from '../fixtures/cli/helpers.js';
+import { cli, json, removeDir, tempDir } from '../fixtures/cli/helpers.js';
 import { mapLines } from '../helpers/native.js';
 import { PATH, ROOT } from '../helpers/process.js';
 import { asUser } from '../helpers/users.js';
@@ -78,4 +78,23 @@ test('root: --map-uid 0:0:1 is refused (exit 1, invalid-options) unless --danger
   const allowed = await cli(['run', 'options-status', '--plugins', PLUGINS, ...maps, '--dangerously-map-host-root']);
   t.is(allowed.code, 0, allowed.stderr);
   t.deepEqual(mapLines(json(t, allowed).uidMap), [[0, 0, 1]]);
+});
+
+test('root: run --limit lowers the plugin\'s rlimit, --landlock narrows what it may write; raising a limit is refused', async (t) => {
+  const dir = tempDir('reexecer-cli-landlock-');
+  t.teardown(() => removeDir(dir));
+  const [inside, outside] = ['inside', 'outside'].map((name) => join(dir, name));
+  for (const d of [inside, outside]) mkdirSync(d);
+  const base = ['run', 'options-limited', '--plugins', PLUGINS];
+  const declared = await cli([...base, '--', inside, outside]);
+  t.is(declared.code, 0, declared.stderr);
+  t.deepEqual(json(t, declared), { openFiles: [512, 512], writes: ['ok', 'ok'] });
+
+  const narrowed = await cli([...base, '--limit', 'openFiles=100', '--landlock', 'read:/', '--landlock', `write:${inside}`, '--', inside, outside]);
+  t.is(narrowed.code, 0, narrowed.stderr);
+  t.deepEqual(json(t, narrowed), { openFiles: [100, 100], writes: ['ok', 'EACCES'] });
+
+  const raised = await cli([...base, '--limit', 'openFiles=1000']);
+  t.is(raised.code, 1);
+  t.regex(raised.stderr, /limits\.openFiles 1000 is above the plugin's 512; a call may only lower a limit/);
 });

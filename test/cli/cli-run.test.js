@@ -145,6 +145,17 @@ test('run unpack --chroot DIR --file LAYER: the layer is unpacked, the result pr
   t.is(statSync(join(root, 'etc/hello')).uid, ROOT_DEFAULT_HOST_ID, "root's default map: the files belong to the block, not to host root");
 });
 
+test('root: run unpack into a directory the default map cannot write → exit 1 with EACCES and what to do', async (t) => {
+  const d = dir(t);
+  const layer = join(d, 'layer.tar');
+  writeFileSync(layer, ustar([{ name: 'etc/', type: 'dir' }]));
+  const root = join(d, 'root');
+  mkdirSync(root, { mode: 0o755 }); // host root's: namespace root is host 2146435072 and may only read it
+  const r = await cli(['run', 'unpack', '--chroot', root, '--file', layer]);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /cannot apply "etc\/": mkdir failed: EACCES\n.*host root by default 2146435072.*give that id the directory \(chown\)/);
+});
+
 test('run unpack: an entry that cannot be applied → exit 1 naming it and the errno; -- --lenient goes on', async (t) => {
   const d = dir(t);
   const layer = join(d, 'layer.tar');

@@ -46,6 +46,12 @@ for (const as of ['root', 'nobody']) {
     t.true(r.unfiltered, 'no seccomp filter on the host');
   });
 
+  test(`${as}: the stacks of children cloned with CLONE_VM are freed once they exec'd, failed or were killed`, async (t) => {
+    const r = await runScenario('sharedSpawnsReleased', {}, { as });
+    t.true(r.growth < 20, `the host's mappings grew by ${r.growth} over 120 spawns`);
+    t.deepEqual(r.leaked, []);
+  });
+
   for (const how of ['timeout', 'abort']) {
     test(`${as}: a child stopped between clone and exec does not freeze the host; ${how} ends it`, async (t) => {
       const r = await runScenario('stoppedBeforeExec', { how }, { as });

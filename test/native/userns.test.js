@@ -12,7 +12,7 @@ for (const as of ['root', 'nobody']) {
     t.is(r.exit.exitCode, 0, r.stderr);
     t.is(r.inner.uid, 0, 'the probe runs as namespace root');
     t.is(r.inner.after, '0', 'the limit was set');
-    t.like(r.inner.error, { isReexecError: true, kind: 'userns-unavailable', step: 'clone3', code: 'ENOSPC' });
+    t.like(r.inner.error, { isReexecError: true, kind: 'userns-unavailable', step: 'clone', code: 'ENOSPC' });
     t.regex(r.inner.error.message, /max_user_namespaces/);
     t.regex(r.inner.error.message, /sysctl -w user\.max_user_namespaces=/);
     t.like(r.inner.control, { exitCode: 0, signal: null, timedOut: false, aborted: false }, 'other namespaces still work');
