@@ -1,8 +1,8 @@
 // The program the sandbox layer execs: argv[0] is the id, fd 3 the control socket, fd 4
 // the log socket, fds 5.. the passed files. It loads everything it will need before any
 // chroot (after it, there is no node_modules and no /proc), then runs the action.
-// A prewarmed child (argv: PREWARM_FLAG module level) prepares first, reports ready, and
-// then gets its files as fds over the control socket, followed by the job.
+// A prewarmed child (argv: PREWARM_FLAG module level) prepares and warms up first, reports
+// ready, and then gets its files as fds over the control socket, with the job in the same message.
 import { closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 

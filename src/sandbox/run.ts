@@ -14,7 +14,7 @@ import type { Limits } from '../native/limits.js';
 import { spawnWith, type ChildExit, type Namespace, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, FrameTooLargeError, readFrames } from '../protocol/frames.js';
 import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messages.js';
-import { collect, MaxBufferError } from './collect.js';
+import { collect, ended, MaxBufferError } from './collect.js';
 import { environment } from './environment.js';
 import { openExtraFiles } from './extra-files.js';
 import { failure } from './failure.js';
@@ -108,9 +108,7 @@ function readResult(control: Socket, maxBuffer: number, onOverflow: (error: MaxB
       },
       maxBuffer,
     );
-    // At 'end' every frame has been read; 'close' comes a loop turn later.
-    control.on('end', () => resolve(result));
-    control.on('close', () => resolve(result));
+    void ended(control).then(() => resolve(result));
   });
 }
 

@@ -6,7 +6,7 @@ import { addon } from '../native/addon.js';
 import { spawnWith, type ChildExit, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, FrameTooLargeError, MAX_FRAME, readFrames } from '../protocol/frames.js';
 import { PREWARM_FLAG, type JobMessage, type ReadyMessage, type ResultMessage } from '../protocol/messages.js';
-import { collect, MaxBufferError } from './collect.js';
+import { collect, ended, MaxBufferError } from './collect.js';
 import { deadline } from './deadline.js';
 import type { Environment } from './environment.js';
 import { failure } from './failure.js';
@@ -43,13 +43,9 @@ export class WarmChild {
     let last: ResultMessage | undefined;
     let onFirst!: (message: ReadyMessage | ResultMessage | undefined) => void;
     const firstFrame = new Promise<ReadyMessage | ResultMessage | undefined>((resolve) => (onFirst = resolve));
-    // At 'end' every frame has been read; 'close' comes a loop turn later.
-    this.result = new Promise((resolve) => {
-      control.on('end', () => resolve(last));
-      control.on('close', () => resolve(last));
-    });
-    control.on('end', () => onFirst(first));
-    control.on('close', () => onFirst(first));
+    const done = ended(control);
+    this.result = done.then(() => last);
+    void done.then(() => onFirst(first));
     control.on('error', () => control.destroy());
     readFrames(
       control,
