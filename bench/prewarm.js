@@ -2,8 +2,9 @@
 // started ahead in a pool: user namespace, runtime loaded, module imported, logger made)
 // against a cold reexec of the same job and a bare `node -e 0` with an empty environment.
 // The job is bench/lib/noop-action.js's 'noop': chroot into an empty directory, one log
-// line relayed to the parent's pino logger. Then: RSS of an idle warm child, and cold
-// reexecs per second per core at saturation.
+// line relayed to the parent's pino logger; the plugin layer's twin (bench/lib/plugins/
+// noop-plugin.js through Reexecer with prewarm) joins the rounds. Then: RSS of an idle
+// warm child, and cold reexecs per second per core at saturation.
 //
 //   node bench/prewarm.js                       # --rounds 100 --warmup 5 --saturate-s 5
 //   setpriv --reuid=65534 --regid=65534 --clear-groups node bench/prewarm.js   # unprivileged
@@ -12,7 +13,7 @@
 // reexec of the same job joins the rounds: /proc/self/exe in a new user namespace with a
 // self map, chroot, one JSON log line relayed (its own clock). Without go it is skipped.
 //
-// Every case first waits for the pool to be full (untimed), so a refill in the background
+// Every case first waits for both pools to be full (untimed), so a refill in the background
 // never overlaps a timed case. Prints tables, then one JSON line (milliseconds).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,6 +25,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import { pino } from 'pino';
+import { Reexecer } from 'reexecer';
 import { ROOT_DEFAULT_HOST_ID } from 'reexecer/native';
 import { newReexecer } from 'reexecer/sandbox';
 
@@ -33,6 +35,7 @@ import { fmt, interleave, machine, msSince, now, options, quantile, ratioMedian,
 const USAGE = 'usage: node bench/prewarm.js [--rounds N] [--warmup N] [--saturate-s N]';
 const opts = options(USAGE, { rounds: [100, 1], warmup: [5, 0], 'saturate-s': [5, 1] });
 const TARGET_WARM = 0.1;
+const TARGET_COLD = 1.5;
 const POOL = 2;
 
 const chrootDir = mkdtempSync(join(tmpdir(), 'reexecer-bench-root-'));
@@ -55,22 +58,33 @@ const logger = pino(
 const spec = { cloneUserns: true, chrootDir };
 const pooled = newReexecer(logger, { prewarm: { noop: { count: POOL, cloneUserns: true } } });
 const plain = newReexecer(logger);
-await pooled.warmed();
+const plugins = await Reexecer.create({ plugins: [fileURLToPath(new URL('lib/plugins/', import.meta.url))], logger, prewarm: { 'noop-plugin': POOL } });
+/** Every case starts with both pools full: a refill (a Node start) next to a timed call would slow it. */
+const warmed = () => Promise.all([pooled.warmed(), plugins.warmed()]);
+await warmed();
 
 async function warm() {
-  await pooled.warmed();
+  await warmed();
   const start = now();
   await pooled.reexec('noop', spec);
   return msSince(start);
 }
+async function warmPlugin() {
+  await warmed();
+  const start = now();
+  const result = await plugins.reexec('noop-plugin', { chroot: chrootDir });
+  const ms = msSince(start);
+  if (!result.warm) throw new Error('the plugin call did not get a prewarmed child');
+  return ms;
+}
 async function cold() {
-  await pooled.warmed();
+  await warmed();
   const start = now();
   await plain.reexec('noop', spec);
   return msSince(start);
 }
 async function bareNode() {
-  await pooled.warmed();
+  await warmed();
   return (await timeProcess(process.execPath, ['-e', '0'])).ms;
 }
 
@@ -92,7 +106,7 @@ function goHost() {
   const lines = createInterface({ input: host.stdout })[Symbol.asyncIterator]();
   return {
     async reexec() {
-      await pooled.warmed();
+      await warmed();
       host.stdin.write('\n');
       const { value, done } = await lines.next();
       if (done) throw new Error('the Go host exited');
@@ -110,6 +124,7 @@ const started = now();
 const { samples } = await interleave(
   [
     ['warm', warm],
+    ['warmPlugin', warmPlugin],
     ['cold', cold],
     ['node', bareNode],
     ...(go.reexec ? [['go', go.reexec]] : []),
@@ -139,7 +154,7 @@ function idleChildren() {
       return { pid, rssKiB: fields.Rss, pssKiB: fields.Pss, privateKiB: fields.Private_Clean + fields.Private_Dirty, threads };
     });
 }
-await pooled.warmed();
+await warmed();
 const idle = idleChildren();
 
 // Saturation: as many cold reexecs in flight as twice the cores, for a fixed time.
@@ -156,9 +171,10 @@ await Promise.all(
 );
 const perSecondPerCore = done / opts['saturate-s'] / cores;
 await pooled.close();
+await plugins.close();
 await go.close?.();
 
-const expectedLines = (opts.warmup + opts.rounds) * 2 + done;
+const expectedLines = (opts.warmup + opts.rounds) * 3 + done;
 if (logLines !== expectedLines) throw new Error(`the parent's logger got ${logLines} lines for ${expectedLines} reexecs`);
 
 const median = (values) => quantile(values, 0.5);
@@ -167,33 +183,42 @@ const result = {
   rounds: opts.rounds,
   warmup: opts.warmup,
   ...machine(),
-  ms: { warm: { ...stats(samples.warm), p99: quantile(samples.warm, 0.99) }, cold: stats(samples.cold), node: stats(samples.node) },
+  ms: {
+    warm: { ...stats(samples.warm), p99: quantile(samples.warm, 0.99) },
+    warmPlugin: { ...stats(samples.warmPlugin), p99: quantile(samples.warmPlugin, 0.99) },
+    cold: stats(samples.cold),
+    node: stats(samples.node),
+  },
   ratio: {
     warm: ratioMedian(samples.warm, samples.node),
+    warmPlugin: ratioMedian(samples.warmPlugin, samples.node),
     cold: ratioMedian(samples.cold, samples.node),
-    ...(samples.go ? { warmVsGo: ratioMedian(samples.warm, samples.go), coldVsGo: ratioMedian(samples.cold, samples.go) } : {}),
+    ...(samples.go ? { warmVsGo: ratioMedian(samples.warm, samples.go), warmPluginVsGo: ratioMedian(samples.warmPlugin, samples.go), coldVsGo: ratioMedian(samples.cold, samples.go) } : {}),
   },
   go: samples.go ? stats(samples.go) : { skipped: go.skipped },
-  target: { warm: TARGET_WARM },
+  target: { warm: TARGET_WARM, cold: TARGET_COLD },
   idleChild: { count: idle.length, rssKiB: median(idle.map((c) => c.rssKiB)), pssKiB: median(idle.map((c) => c.pssKiB)), privateKiB: median(idle.map((c) => c.privateKiB)), threads: median(idle.map((c) => c.threads)) },
   saturation: { inFlight: cores * 2, seconds: opts['saturate-s'], reexecs: done, perSecondPerCore },
   seconds: msSince(started) / 1000,
 };
-result.ok = result.ratio.warm <= TARGET_WARM;
+result.ok = result.ratio.warm <= TARGET_WARM && result.ratio.warmPlugin <= TARGET_WARM;
+result.okCold = result.ratio.cold <= TARGET_COLD;
 
 console.log(`${result.bench}: ${opts.rounds} interleaved rounds after ${opts.warmup} warm-up; uid ${result.uid}, node ${result.node}, linux ${result.kernel}, ${result.cpus} cpus, load ${result.loadavg.join(' ')}`);
 table(
   ['case', 'median ms', 'p90 ms', 'p99 ms', 'min ms', 'ratio (median of x/node)'],
   [
     ['warm reexec (prewarmed pool)', fmt(result.ms.warm.median), fmt(result.ms.warm.p90), fmt(result.ms.warm.p99), fmt(result.ms.warm.min), result.ratio.warm.toFixed(3)],
+    ['warm plugin call (Reexecer, prewarm)', fmt(result.ms.warmPlugin.median), fmt(result.ms.warmPlugin.p90), fmt(result.ms.warmPlugin.p99), fmt(result.ms.warmPlugin.min), result.ratio.warmPlugin.toFixed(3)],
     ['cold reexec', fmt(result.ms.cold.median), fmt(result.ms.cold.p90), fmt(quantile(samples.cold, 0.99)), fmt(result.ms.cold.min), result.ratio.cold.toFixed(3)],
     ["spawn(node, ['-e', '0'], { env: {} })", fmt(result.ms.node.median), fmt(result.ms.node.p90), fmt(quantile(samples.node, 0.99)), fmt(result.ms.node.min), '1'],
     ...(samples.go ? [['Go reexec, same job (its own clock)', fmt(result.go.median), fmt(result.go.p90), fmt(quantile(samples.go, 0.99)), fmt(result.go.min), ratioMedian(samples.go, samples.node).toFixed(3)]] : []),
   ],
 );
-if (samples.go) console.log(`warm/go ${result.ratio.warmVsGo.toFixed(2)}, cold/go ${result.ratio.coldVsGo.toFixed(2)}`);
+if (samples.go) console.log(`warm/go ${result.ratio.warmVsGo.toFixed(2)}, warm plugin/go ${result.ratio.warmPluginVsGo.toFixed(2)}, cold/go ${result.ratio.coldVsGo.toFixed(2)}`);
 else console.log(`Go reexec skipped: ${go.skipped}`);
-console.log(`target: warm/node <= ${TARGET_WARM} -> ${result.ok ? 'met' : 'NOT met'}`);
+const verdict = (ok) => (ok ? 'met' : 'NOT met');
+console.log(`target: warm/node <= ${TARGET_WARM} -> sandbox ${verdict(result.ratio.warm <= TARGET_WARM)}, plugin ${verdict(result.ratio.warmPlugin <= TARGET_WARM)}; cold/node <= ${TARGET_COLD} -> ${verdict(result.okCold)}`);
 console.log(`idle warm child (median of ${idle.length}): RSS ${(result.idleChild.rssKiB / 1024).toFixed(1)} MiB, PSS ${(result.idleChild.pssKiB / 1024).toFixed(1)} MiB, private ${(result.idleChild.privateKiB / 1024).toFixed(1)} MiB, ${result.idleChild.threads} threads`);
 console.log(`saturation: ${done} cold reexecs in ${opts['saturate-s']} s with ${cores * 2} in flight on ${cores} cpus -> ${perSecondPerCore.toFixed(1)} /s per core`);
 console.log(JSON.stringify(rounded(result)));

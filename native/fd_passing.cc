@@ -13,9 +13,12 @@
 namespace reexecer {
 namespace {
 
-// One marker byte always travels, so a message without fds is still a message (a
+// Without data one marker byte travels, so a message without fds is still a message (a
 // zero-length stream read would look like EOF).
 constexpr char kMarker = 'F';
+// What recvFds reads with the fds at most: a job frame is a few hundred bytes; a larger
+// one is read on from the socket by the caller.
+constexpr size_t kMaxReceived = 64 * 1024;
 
 int FdArgument(const Napi::CallbackInfo& info, const char* usage) {
   if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
@@ -26,13 +29,17 @@ int FdArgument(const Napi::CallbackInfo& info, const char* usage) {
 
 }  // namespace
 
-// sendFds(socketFd, fds): one byte with `fds` attached. The host's end is non-blocking
-// (libuv owns it); the message is a byte plus a control block, so it fits an empty socket
-// buffer, and EAGAIN is waited out with poll rather than returned half-sent.
+// sendFds(socketFd, fds, data?): `data` (or one marker byte) with `fds` attached, in one
+// sendmsg: the child wakes once with its files and its job. Returns how many bytes of
+// `data` went (the fds travel with the first); the caller writes the rest. The host's end
+// is non-blocking (libuv owns it); EAGAIN before anything went is waited out with poll.
 Napi::Value SendFds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int sock = FdArgument(info, "sendFds(socketFd, fds)");
-  if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, "sendFds(socketFd, fds)");
+  const char* usage = "sendFds(socketFd, fds, data?)";
+  int sock = FdArgument(info, usage);
+  if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, usage);
+  bool hasData = info.Length() > 2 && !info[2].IsUndefined();
+  if (hasData && !info[2].IsBuffer()) throw Napi::TypeError::New(env, usage);
   Napi::Array list = info[1].As<Napi::Array>();
   uint32_t count = list.Length();
   if (count > static_cast<uint32_t>(kMaxPassedFds)) throw Napi::RangeError::New(env, "sendFds: more fds than one message carries (253)");
@@ -44,6 +51,11 @@ Napi::Value SendFds(const Napi::CallbackInfo& info) {
   }
   char byte = kMarker;
   struct iovec iov = {&byte, 1};
+  if (hasData) {
+    Napi::Buffer<char> data = info[2].As<Napi::Buffer<char>>();
+    if (data.Length() == 0) throw Napi::RangeError::New(env, "sendFds: data may not be empty");
+    iov = {data.Data(), data.Length()};
+  }
   struct msghdr msg {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -57,9 +69,10 @@ Napi::Value SendFds(const Napi::CallbackInfo& info) {
     cmsg->cmsg_len = CMSG_LEN(sizeof(int) * count);
     memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * count);
   }
+  ssize_t n;
   for (;;) {
-    ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    if (n == 1) break;
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    if (n > 0) break;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) {
       struct pollfd wait = {sock, POLLOUT, 0};
@@ -68,16 +81,18 @@ Napi::Value SendFds(const Napi::CallbackInfo& info) {
     }
     throw SyscallError(env, "sendmsg", n < 0 ? errno : EIO);
   }
-  return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(n));
 }
 
-// recvFds(socketFd): blocks for the byte sendFds wrote and returns the fds that came with
-// it, close-on-exec (as the host opened them); null at EOF (the host went away).
+// recvFds(socketFd): blocks for sendFds' message and returns { fds, data }: the fds that
+// came with it, close-on-exec (as the host opened them), and the bytes read with them (up
+// to kMaxReceived; the rest of a larger message stays in the socket); null at EOF (the
+// host went away).
 Napi::Value RecvFds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int sock = FdArgument(info, "recvFds(socketFd)");
-  char byte = 0;
-  struct iovec iov = {&byte, 1};
+  std::vector<char> bytes(kMaxReceived);
+  struct iovec iov = {bytes.data(), bytes.size()};
   std::vector<char> control(CMSG_SPACE(sizeof(int) * kMaxPassedFds));
   struct msghdr msg {};
   msg.msg_iov = &iov;
@@ -101,12 +116,15 @@ Napi::Value RecvFds(const Napi::CallbackInfo& info) {
     }
   }
   // A truncated control block means fds were dropped: the job would run without files.
-  if ((msg.msg_flags & MSG_CTRUNC) || byte != kMarker) {
+  if (msg.msg_flags & MSG_CTRUNC) {
     for (int fd : fds) close(fd);
     throw SyscallError(env, "recvmsg", EPROTO);
   }
-  Napi::Array result = Napi::Array::New(env, fds.size());
-  for (size_t i = 0; i < fds.size(); ++i) result.Set(static_cast<uint32_t>(i), Napi::Number::New(env, fds[i]));
+  Napi::Array list = Napi::Array::New(env, fds.size());
+  for (size_t i = 0; i < fds.size(); ++i) list.Set(static_cast<uint32_t>(i), Napi::Number::New(env, fds[i]));
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("fds", list);
+  result.Set("data", Napi::Buffer<char>::Copy(env, bytes.data(), static_cast<size_t>(n)));
   return result;
 }
 

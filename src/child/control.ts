@@ -21,9 +21,12 @@ export class ControlChannel {
     }
   }
 
-  /** The job; a parent that closed the channel without one gets exit code 70 and no report. */
-  nextJob(): JobMessage {
-    const job = readFrameSync(CONTROL_FD) as JobMessage | undefined;
+  /**
+   * The job (its first bytes in `head` when they came with passed fds); a parent that
+   * closed the channel without one gets exit code 70 and no report.
+   */
+  nextJob(head?: Buffer): JobMessage {
+    const job = readFrameSync(CONTROL_FD, head) as JobMessage | undefined;
     if (job?.type === 'job') return job;
     process.stderr.write('reexecer child: the parent closed the control channel before sending a job\n');
     process.exit(70);

@@ -27,10 +27,14 @@ export function watchStdio(): { flush(): Promise<void> } {
   };
 }
 
-/** Resolves once everything written to `stream` so far is written (or cannot be). */
+/**
+ * Resolves once everything written to `stream` so far is written (or cannot be). Nothing
+ * pending (every write already in the kernel) resolves at once: waiting for an empty
+ * write's callback costs a turn of the event loop.
+ */
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => {
-    if (stream.destroyed || !stream.writable) resolve();
+    if (stream.destroyed || !stream.writable || stream.writableLength === 0) resolve();
     else stream.write('', () => resolve());
   });
 }

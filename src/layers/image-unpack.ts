@@ -2,7 +2,6 @@ import { chownSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import type { Logger } from 'pino';
-import { pino } from 'pino';
 
 import { SHIPPED_PLUGINS } from '../cli/plugins-dir.js';
 import { ReexecError } from '../errors.js';
@@ -66,7 +65,9 @@ export async function imageUnpack(layoutDir: string, ref: string, rootfsDir: str
   // The default maps named here, so that root can give the rootfs to namespace root's host id.
   const userns = (options.userns ?? true) === true ? defaultIdMappings() : options.userns!;
   prepareRootfs(rootfs, userns);
-  const logger = options.logger ?? pino({ level: 'silent' });
+  // Imported here: this module is in the `reexecer` bundle every plugin child loads, and
+  // pino unbundled costs a child ≈ 25 ms (node:assert, worker_threads, streams).
+  const logger = options.logger ?? (await import('pino')).pino({ level: 'silent' });
   const reexecer = await Reexecer.create({ plugins: [SHIPPED_PLUGINS], logger });
   const args = [
     ...(options.lenient ? ['--lenient'] : []),

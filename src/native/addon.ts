@@ -61,10 +61,10 @@ export interface Addon {
   landlockEnforce(): number;
   /** Closes an fd that pipe(), socketpair() or spawn() made (fs.closeSync warns about those in a worker). */
   close(fd: number): void;
-  /** One marker byte with `fds` attached (SCM_RIGHTS). */
-  sendFds(socketFd: number, fds: readonly number[]): void;
-  /** Blocks for sendFds' message; its fds (close-on-exec), or null at EOF. */
-  recvFds(socketFd: number): number[] | null;
+  /** `data` (or one marker byte) with `fds` attached (SCM_RIGHTS), in one sendmsg; how many bytes of `data` went. */
+  sendFds(socketFd: number, fds: readonly number[], data?: Buffer): number;
+  /** Blocks for sendFds' message: its fds (close-on-exec) and the bytes read with them (up to 64 KiB); null at EOF. */
+  recvFds(socketFd: number): { fds: number[]; data: Buffer } | null;
   /** Closes every fd and _exit()s: for a child whose report is flushed. */
   exitNow(code: number): never;
 }
@@ -121,12 +121,12 @@ function wrap<F extends object>(fn: F): F {
   });
 }
 
-function load(): { raw: Addon; path: string } {
+function load(at: string | undefined): { raw: Addon; path: string } {
   const require = createRequire(import.meta.url);
   try {
     // node-gyp-build picks build/Release (a local build) or the prebuild that fits
     // (prebuilds/<platform>-<arch>/, libc tag).
-    const path = (require('node-gyp-build') as { resolve(dir: string): string }).resolve(PACKAGE_ROOT);
+    const path = at ?? (require('node-gyp-build') as { resolve(dir: string): string }).resolve(PACKAGE_ROOT);
     return { raw: require(path) as Addon, path };
   } catch (error) {
     throw new ReexecError('addon-unavailable', `the reexecer native addon cannot be loaded for ${process.platform}-${process.arch} (Node ${process.version}): ${(error as Error).message.split('\n')[0]}`, { cause: error, hint: ADDON_HINT });
@@ -155,10 +155,14 @@ function withErrnoNames(raw: Addon): Addon {
 const KEY = Symbol.for('reexecer.native.addon');
 const slot = globalThis as { [KEY]?: { addon: Addon; path: string } };
 
-/** Loads the addon now (throws a ReexecError of kind addon-unavailable when it cannot). */
-export function loadAddon(): { addon: Addon; path: string } {
+/**
+ * Loads the addon now (throws a ReexecError of kind addon-unavailable when it cannot); from
+ * `at` when given (the child loads the binary its host loaded: node-gyp-build's search
+ * costs a child start ≈ 4 ms).
+ */
+export function loadAddon(at?: string): { addon: Addon; path: string } {
   if (!slot[KEY]) {
-    const { raw, path } = load();
+    const { raw, path } = load(at);
     slot[KEY] = { addon: withErrnoNames(raw), path };
   }
   return slot[KEY];

@@ -38,7 +38,8 @@ export function Sandboxed(options: SandboxedOptions): ClassDecorator {
       throw new ReexecError('invalid-options', `${where}: the class has no run() method; a plugin's run() is what executes in the sandbox`);
     const frozen = Object.freeze(structuredClone(options));
     const module = callerModule(decorate, isHelperFrame);
-    registerFrom(module, frozen.id, pluginAction(target as unknown as Newable<SandboxedPlugin>, frozen.id));
+    const { action, warmUp } = pluginAction(target as unknown as Newable<SandboxedPlugin>, frozen.id);
+    registerFrom(module, frozen.id, action, warmUp);
     injectable()(target);
     Object.defineProperty(target, PLUGIN, { value: frozen });
     recordPlugin({ id: frozen.id, options: frozen, module, className: target.name });

@@ -88,9 +88,12 @@ export function readFrames(
   });
 }
 
-function readExactly(fd: number, length: number): Buffer | undefined {
+/** `length` bytes: what is left of `head` first, then blocking reads from `fd`. */
+function readExactly(fd: number, length: number, head: { rest: Buffer }): Buffer | undefined {
   const buffer = Buffer.allocUnsafe(length);
-  for (let offset = 0; offset < length; ) {
+  let offset = head.rest.copy(buffer, 0, 0, length);
+  head.rest = head.rest.subarray(offset);
+  for (; offset < length; ) {
     const n = readSync(fd, buffer, offset, length - offset, null);
     if (n === 0) return undefined;
     offset += n;
@@ -98,14 +101,19 @@ function readExactly(fd: number, length: number): Buffer | undefined {
   return buffer;
 }
 
-/** One frame read with blocking reads (the child has nothing else to do); undefined at EOF. */
-export function readFrameSync(fd: number): unknown {
-  const header = readExactly(fd, HEADER);
+/**
+ * One frame read with blocking reads (the child has nothing else to do); undefined at EOF.
+ * `head` holds the frame's first bytes when they came another way (with passed fds).
+ */
+export function readFrameSync(fd: number, head: Buffer = Buffer.alloc(0)): unknown {
+  const pending = { rest: head };
+  const header = readExactly(fd, HEADER, pending);
   if (!header) return undefined;
   const size = header.readUInt32BE(0);
   if (size > MAX_FRAME || size === 0) throw new Error(`control frame of ${size} bytes is not a message`);
-  const body = size === 1 ? Buffer.alloc(0) : readExactly(fd, size - 1);
+  const body = size === 1 ? Buffer.alloc(0) : readExactly(fd, size - 1, pending);
   if (!body) return undefined;
+  if (pending.rest.length > 0) throw new Error(`control frame followed by ${pending.rest.length} unexpected bytes`);
   return decodeBody(header[4]!, body);
 }
 

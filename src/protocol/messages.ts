@@ -15,6 +15,8 @@ export interface JobMessage {
   /** Landlock trees as the sandbox sees them, enforced after the chroot. */
   landlock?: { read: string[]; write: string[] };
   logLevel: string;
+  /** The addon binary the host loaded: the child loads that file instead of searching for one. */
+  addon?: string;
 }
 
 /** Where the child was when it failed: tells the parent which kind of error to raise. */

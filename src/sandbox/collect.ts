@@ -11,6 +11,17 @@ export class MaxBufferError extends Error {
   }
 }
 
+/**
+ * Resolves once `stream` ended or closed, whichever comes first: at 'end' everything it
+ * carried has been read, and 'close' comes a loop turn later (or alone, when destroyed).
+ */
+export function ended(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+  });
+}
+
 export function collect(stream: Readable, name: string, maxBuffer: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -17,14 +17,14 @@ export function register(id: string, action: Action): void {
   registerFrom(callerModule(register), id, action);
 }
 
-/** register() with the module named explicitly (the plugin layer registers for its plugins). */
-export function registerFrom(module: string, id: string, action: AnyAction): void {
+/** register() with the module named explicitly (the plugin layer registers for its plugins, with a warm-up). */
+export function registerFrom(module: string, id: string, action: AnyAction, warmUp?: AnyAction): void {
   assertSafeName(id, 'id');
   if (typeof action !== 'function') throw new ReexecError('invalid-options', `register(${JSON.stringify(id)}): action must be a function`);
   const existing = registry.get(id);
   if (existing)
     throw new ReexecError('invalid-options', `sandbox id ${JSON.stringify(id)} is already registered by ${existing.module}; ${module} registers it again`);
-  registry.set(id, { id, action, module });
+  registry.set(id, { id, action, module, ...(warmUp ? { warmUp } : {}) });
 }
 
 export function lookup(id: string): Registration | undefined {

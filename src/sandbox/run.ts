@@ -7,13 +7,14 @@ import type { Logger } from 'pino';
 import { ReexecError } from '../errors.js';
 import type { IdMapper } from '../native/id-mapper.js';
 import type { IdMappings } from '../native/id-mappings.js';
+import { loadAddon } from '../native/addon.js';
 import { requireLandlock } from '../native/landlock-abi.js';
 import type { LandlockOption } from '../native/landlock.js';
 import type { Limits } from '../native/limits.js';
 import { spawnWith, type ChildExit, type Namespace, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, FrameTooLargeError, readFrames } from '../protocol/frames.js';
 import type { ChildTimings, JobMessage, ResultMessage } from '../protocol/messages.js';
-import { collect, MaxBufferError } from './collect.js';
+import { collect, ended, MaxBufferError } from './collect.js';
 import { environment } from './environment.js';
 import { openExtraFiles } from './extra-files.js';
 import { failure } from './failure.js';
@@ -107,7 +108,7 @@ function readResult(control: Socket, maxBuffer: number, onOverflow: (error: MaxB
       },
       maxBuffer,
     );
-    control.on('close', () => resolve(result));
+    void ended(control).then(() => resolve(result));
   });
 }
 
@@ -175,6 +176,7 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     seccomp: spec.seccomp !== false,
     landlock,
     logLevel: logger.level,
+    addon: loadAddon().path,
   };
 
   let warm: WarmChild | undefined;

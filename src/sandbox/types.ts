@@ -17,4 +17,10 @@ export interface Registration {
   action: AnyAction;
   /** URL of the module whose import registers `id`. */
   module: string;
+  /**
+   * Run by a prewarmed child while it waits, with a logger to /dev/null and no files or
+   * args, in place of the action: code of the action's own path (not the action itself)
+   * that V8 then has compiled when the call comes.
+   */
+  warmUp?: AnyAction;
 }

@@ -6,7 +6,7 @@ import { addon } from '../native/addon.js';
 import { spawnWith, type ChildExit, type SandboxedChild } from '../native/spawn.js';
 import { encodeFrame, FrameTooLargeError, MAX_FRAME, readFrames } from '../protocol/frames.js';
 import { PREWARM_FLAG, type JobMessage, type ReadyMessage, type ResultMessage } from '../protocol/messages.js';
-import { collect, MaxBufferError } from './collect.js';
+import { collect, ended, MaxBufferError } from './collect.js';
 import { deadline } from './deadline.js';
 import type { Environment } from './environment.js';
 import { failure } from './failure.js';
@@ -22,7 +22,7 @@ const STDERR_KEPT = 64 * 1024;
  * host needs its fd for sendmsg with the call's files.
  */
 export class WarmChild {
-  /** Resolves with the frame after 'ready' once the control socket closes. */
+  /** Resolves with the frame after 'ready' once the control socket ends (or closes without an end). */
   private readonly result: Promise<ResultMessage | undefined>;
   /** Resolves once the child reported ready; rejects with why it did not. */
   readonly ready: Promise<void>;
@@ -43,8 +43,9 @@ export class WarmChild {
     let last: ResultMessage | undefined;
     let onFirst!: (message: ReadyMessage | ResultMessage | undefined) => void;
     const firstFrame = new Promise<ReadyMessage | ResultMessage | undefined>((resolve) => (onFirst = resolve));
-    this.result = new Promise((resolve) => control.on('close', () => resolve(last)));
-    control.on('close', () => onFirst(first));
+    const done = ended(control);
+    this.result = done.then(() => last);
+    void done.then(() => onFirst(first));
     control.on('error', () => control.destroy());
     readFrames(
       control,
@@ -112,14 +113,15 @@ export class WarmChild {
     this.child.kill('SIGKILL');
   }
 
-  /** Hands the child its call: the files as fds, then the job; stdin is the caller's to feed. */
+  /** Hands the child its call: the files as fds with the job, in one message; stdin is the caller's to feed. */
   serve(job: JobMessage, fds: readonly number[], spec: { signal?: AbortSignal; timeoutMs?: number }, maxBuffer: number): Serving {
     this.resultCap = maxBuffer;
     this.child.ref();
     this.control.ref();
     try {
-      addon.sendFds(this.controlFd, fds);
-      this.control.write(encodeFrame(job, 'json'));
+      const frame = encodeFrame(job, 'json');
+      const sent = addon.sendFds(this.controlFd, fds, frame);
+      if (sent < frame.length) this.control.write(frame.subarray(sent));
     } catch {
       // It died between being taken and now: its exit says how.
       this.control.destroy();

@@ -27,7 +27,8 @@ for (const as of ['root', 'nobody']) {
     t.is(r.first.value.hostname, 'prewarmed');
     t.is(r.first.value.uid, 0, 'root in the plugin’s user namespace');
     t.is(r.second.value.stdin, 'from the caller');
-    t.deepEqual(r.second.value.files, []);
+    t.deepEqual(r.second.value.args, ['stdin', '300000 x: true'], 'a job larger than one message arrives whole');
+    t.deepEqual(r.second.value.files, [{ path: r.file, content: 'file content\n' }], 'the fds came with the first part of a job sent in parts');
     t.false(r.otherEnv.warm, 'a call with its own env runs cold');
     t.false(r.otherHost.warm, 'a call with another hostname runs cold');
     t.is(r.otherHost.value.hostname, 'elsewhere');
@@ -36,6 +37,7 @@ for (const as of ['root', 'nobody']) {
       [r.first.value.pid, r.second.value.pid, r.otherEnv.value.pid, r.otherHost.value.pid],
       'each child’s log line was relayed with its pid',
     );
+    t.is(r.warmUpLines, 0, 'nothing of the idle children’s warm-up reached the host’s logger');
     t.deepEqual(r.servedGone, [], 'every child that served a call exited');
     t.deepEqual(r.leftAfterDispose, [], 'Symbol.asyncDispose killed the refilled idle children');
   });
@@ -84,6 +86,7 @@ for (const as of ['root', 'nobody']) {
     t.is(r.idle.length, 1);
     t.is(r.out, `hi ${r.servedBy}`);
     t.true(r.idle.includes(r.servedBy), 'the idle child served the call');
+    t.is(r.warmUpLines, 0, 'its warm-up (a dry run logging to /dev/null) reached nothing of the host');
     t.deepEqual(r.servedGone, [], 'and exited');
     t.deepEqual(r.left, []);
   });
