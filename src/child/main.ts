@@ -93,12 +93,25 @@ const noTimings = (): ChildTimings => ({ runtimeLoaded, jobReceived: 0, moduleIm
  * V8 compiles a function when it first runs, and a call that meets the job reader, pino's
  * write path, the job runner and the report cold pays ≈ 1.5 ms more for it. Nothing of
  * this reaches the call: the job has no chroot, no filter and an action of its own, its
- * logger writes to /dev/null, its frames go through a socketpair closed afterwards.
+ * logger writes to /dev/null, its frames go through a socketpair closed afterwards. It is
+ * only an optimisation: should any of it fail, the child serves its call without it.
  */
 async function warmUp(warm: Registration['warmUp']): Promise<void> {
-  const devNull = openSync('/dev/null', 'w');
-  const [ours, theirs] = addon.socketpair();
   try {
+    await dryCall(warm);
+    collectGarbage();
+  } catch {
+    // The call runs on colder code; nothing of the dry call is left for it to read.
+  }
+}
+
+async function dryCall(warm: Registration['warmUp']): Promise<void> {
+  const opened: number[] = [];
+  try {
+    const devNull = openSync('/dev/null', 'w');
+    opened.push(devNull);
+    const [ours, theirs] = addon.socketpair();
+    opened.push(ours, theirs);
     const dry: JobMessage = { type: 'job', module: '', args: [], files: [], seccomp: false, logLevel: 'info' };
     addon.sendFds(ours, [], encodeFrame(dry, 'json'));
     const job = readFrameSync(theirs, addon.recvFds(theirs)!.data) as JobMessage;
@@ -108,11 +121,8 @@ async function warmUp(warm: Registration['warmUp']): Promise<void> {
     writeFrameSync(ours, encodeFrame({ type: 'done', value, timings }, 'json'));
     readFrameSync(theirs);
   } finally {
-    addon.close(ours);
-    addon.close(theirs);
-    closeSync(devNull);
+    for (const fd of opened) closeSync(fd);
   }
-  collectGarbage();
 }
 
 /**
@@ -148,11 +158,11 @@ async function serve(control: ControlChannel, prewarm: { module: string; level: 
     if (received === null) return addon.exitNow(0); // the pool was closed: nothing to do
     fds = received.fds;
     job = control.nextJob(received.data);
-    timings = { runtimeLoaded, jobReceived: now(), moduleImported, rootChanged: 0, contained: 0, actionDone: 0 };
+    timings = { ...noTimings(), jobReceived: now(), moduleImported };
   } else {
     job = control.nextJob();
-    if (job.addon !== undefined) loadAddon(job.addon);
-    timings = { runtimeLoaded, jobReceived: now(), moduleImported: 0, rootChanged: 0, contained: 0, actionDone: 0 };
+    if (job.addon !== undefined) await phase('addon', () => loadAddon(job.addon));
+    timings = { ...noTimings(), jobReceived: now() };
     prepared = await prepare(job.module, job.logLevel);
     timings.moduleImported = now();
     fds = job.files.map((_, i) => FIRST_FILE_FD + i);

@@ -9,22 +9,14 @@ export interface SandboxedPlugin {
   run(): unknown;
 }
 
-interface Call {
-  logger: Logger;
-  files: SandboxFile[];
-  args: string[];
-}
-
 /**
- * The container of one run: the call's logger, files and args on their tokens (read when
- * the plugin is resolved, one value each per run), autobind for the plugin's own
- * @injectable() helpers.
+ * The call's logger, files and args on their tokens, in the container of one run (with
+ * autobind for the plugin's own @injectable() helpers).
  */
-function runContainer(id: string, call: () => Call): Container {
-  const container = new Container({ autobind: true });
-  container.bind(LOGGER).toDynamicValue(() => call().logger.child({ plugin: id })).inSingletonScope();
-  container.bind(FILES).toDynamicValue(() => Object.freeze([...call().files])).inSingletonScope();
-  container.bind(ARGS).toDynamicValue(() => Object.freeze([...call().args])).inSingletonScope();
+function bindCall(container: Container, id: string, logger: Logger, files: SandboxFile[], args: string[]): Container {
+  container.bind(LOGGER).toConstantValue(logger.child({ plugin: id }));
+  container.bind(FILES).toConstantValue(Object.freeze([...files]));
+  container.bind(ARGS).toConstantValue(Object.freeze([...args]));
   return container;
 }
 
@@ -49,20 +41,17 @@ class WarmUpProbe implements SandboxedPlugin {
  * child serves one call: the container made ahead serves that call and no other.
  */
 export function pluginAction(plugin: Newable<SandboxedPlugin>, id: string): { action: AnyAction; warmUp: AnyAction } {
-  let call: Call | undefined;
   let ahead: Container | undefined;
-  const current = () => call!;
   const action = async (logger: Logger, files: SandboxFile[], ...args: string[]): Promise<unknown> => {
-    call = { logger, files, args };
-    const container = ahead ?? runContainer(id, current);
+    const container = bindCall(ahead ?? new Container({ autobind: true }), id, logger, files, args);
     ahead = undefined;
     const instance = await container.getAsync(plugin);
     return instance.run();
   };
   const warmUp = async (logger: Logger, files: SandboxFile[], ...args: string[]): Promise<void> => {
-    const probe = { logger, files, args };
-    await (await runContainer('warm-up', () => probe).getAsync(WarmUpProbe)).run();
-    ahead = runContainer(id, current);
+    const probe = bindCall(new Container({ autobind: true }), 'warm-up', logger, files, args);
+    await (await probe.getAsync(WarmUpProbe)).run();
+    ahead = new Container({ autobind: true });
   };
   return { action, warmUp };
 }

@@ -20,7 +20,7 @@ export interface JobMessage {
 }
 
 /** Where the child was when it failed: tells the parent which kind of error to raise. */
-export type FailurePhase = 'import' | 'unregistered' | 'chroot' | 'contain' | 'run' | 'serialize';
+export type FailurePhase = 'addon' | 'import' | 'unregistered' | 'chroot' | 'contain' | 'run' | 'serialize';
 
 /** Milliseconds since the child's process start (performance.now() there) at each step. */
 export interface ChildTimings {

@@ -7,6 +7,7 @@ import type { MaxBufferError } from './collect.js';
 import { limitHit } from './limit-failure.js';
 
 const PHASE_KINDS: Record<FailurePhase, ReexecErrorKind> = {
+  addon: 'addon-unavailable',
   import: 'plugin-threw',
   unregistered: 'unregistered',
   chroot: 'chroot',
@@ -17,6 +18,8 @@ const PHASE_KINDS: Record<FailurePhase, ReexecErrorKind> = {
 
 function phaseMessage(id: string, phase: FailurePhase, message: string): string {
   switch (phase) {
+    case 'addon':
+      return `loading reexecer's addon in the child of "${id}" failed: ${message}`;
     case 'import':
       return `importing the module that registers "${id}" failed in the child: ${message}`;
     case 'unregistered':

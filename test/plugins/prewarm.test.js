@@ -18,6 +18,7 @@ for (const as of ['root', 'nobody']) {
     t.not(r.first.value.pid, r.second.value.pid, 'one call per child');
     for (const call of [r.first, r.second, r.otherEnv, r.otherHost]) {
       t.is(call.value.calls, 1, 'the module-level counter is 1 on every call: no state carried over');
+      t.is(call.value.constructed, 1, 'the plugin class is constructed for the call only, never by the warm-up');
       t.deepEqual(call.value.root, ['marker'], 'chrooted into the call’s directory');
       t.is(call.exitCode, 0);
     }
