@@ -26,7 +26,14 @@ export class ControlChannel {
    * closed the channel without one gets exit code 70 and no report.
    */
   nextJob(head?: Buffer): JobMessage {
-    const job = readFrameSync(CONTROL_FD, head) as JobMessage | undefined;
+    let job: JobMessage | undefined;
+    try {
+      job = readFrameSync(CONTROL_FD, head) as JobMessage | undefined;
+    } catch (error) {
+      // Not the plugin's failure: the channel itself is broken, as when it closed early.
+      process.stderr.write(`reexecer child: the job on the control channel is not a message: ${(error as Error).message}\n`);
+      process.exit(70);
+    }
     if (job?.type === 'job') return job;
     process.stderr.write('reexecer child: the parent closed the control channel before sending a job\n');
     process.exit(70);

@@ -176,7 +176,6 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     seccomp: spec.seccomp !== false,
     landlock,
     logLevel: logger.level,
-    addon: loadAddon().path,
   };
 
   let warm: WarmChild | undefined;
@@ -196,6 +195,8 @@ export async function runSandboxed(registration: Registration, spec: RunSpec, lo
     return attend(id, spec, serving, { logger, maxBuffer, started, spawnedMs: 0, warm: true, userns: env.namespaces.has('user') });
   }
 
+  // A cold child loads the binary its host loaded (a warm one has it loaded already).
+  job.addon = loadAddon().path;
   let child: SandboxedChild;
   try {
     child = await spawnWith(
