@@ -63,26 +63,24 @@ const plugins = await Reexecer.create({ plugins: [fileURLToPath(new URL('lib/plu
 const warmed = () => Promise.all([pooled.warmed(), plugins.warmed()]);
 await warmed();
 
-async function warm() {
+/** ms of one call, started once both pools are full; `check` looks at its result afterwards. */
+async function timed(call, check = () => {}) {
   await warmed();
   const start = now();
-  await pooled.reexec('noop', spec);
-  return msSince(start);
-}
-async function warmPlugin() {
-  await warmed();
-  const start = now();
-  const result = await plugins.reexec('noop-plugin', { chroot: chrootDir });
+  const result = await call();
   const ms = msSince(start);
-  if (!result.warm) throw new Error('the plugin call did not get a prewarmed child');
+  check(result);
   return ms;
 }
-async function cold() {
-  await warmed();
-  const start = now();
-  await plain.reexec('noop', spec);
-  return msSince(start);
-}
+const warm = () => timed(() => pooled.reexec('noop', spec));
+const warmPlugin = () =>
+  timed(
+    () => plugins.reexec('noop-plugin', { chroot: chrootDir }),
+    (result) => {
+      if (!result.warm) throw new Error('the plugin call did not get a prewarmed child');
+    },
+  );
+const cold = () => timed(() => plain.reexec('noop', spec));
 async function bareNode() {
   await warmed();
   return (await timeProcess(process.execPath, ['-e', '0'])).ms;
